@@ -1,0 +1,212 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { configJsonSchema } from '../config/schema.js';
+import { UmlenvError } from '../errors.js';
+import { down, gc } from '../environment/down.js';
+import { execIn, liveEnvironment } from '../environment/exec.js';
+import { environmentId } from '../environment/identity.js';
+import { request } from '../environment/control.js';
+import { envDir, listEnvDirs, readState } from '../environment/state.js';
+import { supervise } from '../environment/supervisor.js';
+import type { MachineStatus } from '../environment/supervisor.js';
+import { up } from '../environment/up.js';
+import { isAlive } from '../host/process.js';
+import { ensureImages, resolveImages } from '../image/ensure.js';
+import { ImageStore } from '../image/store.js';
+import { mib } from '../config/size.js';
+import { stderrLogger } from '../log/stderr.js';
+import type { Level } from '../log/logger.js';
+import { VERSION } from '../paths.js';
+import { parseDuration } from './durations.js';
+import path from 'node:path';
+
+/** The `umlenv` command line; each action returns the process exit code. */
+export function program(): Command {
+  const cli = new Command('umlenv')
+    .description('Fresh, isolated multi-machine test environments on User-Mode Linux')
+    .version(VERSION)
+    .addOption(new Option('--log-level <level>', 'how much to print').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .enablePositionalOptions()
+    .showHelpAfterError();
+  const logger = () => stderrLogger(cli.opts().logLevel as Level);
+  const envOption = () => new Option('--env <id>', 'environment id (default: from UMLENV_ENV, the CI job, or this directory)');
+  const configOption = () => new Option('-f, --file <path>', 'config file').default('umlenv.yml');
+
+  cli
+    .command('up')
+    .description('build or restore images, start the switch and boot every machine')
+    .addOption(configOption())
+    .addOption(envOption())
+    .addOption(new Option('--ttl <duration>', 'tear the environment down after this long').default(6 * 36e5, '6h').argParser(parseDuration))
+    .action(async (o) => {
+      const { state } = await up({ configFile: o.file, envId: o.env, ttlMs: o.ttl, log: logger() });
+      process.stdout.write(`${state.id}\n`);
+    });
+
+  cli
+    .command('down')
+    .description('stop every machine and remove everything the environment created')
+    .addOption(envOption())
+    .action(async (o) => {
+      const id = environmentId(o.env);
+      if (!(await down(id, logger()))) logger().info(`environment ${id} is not up; nothing to do`);
+    });
+
+  cli
+    .command('ps')
+    .description('list the machines of an environment, or every environment with --all')
+    .addOption(envOption())
+    .option('-a, --all', 'list every environment on this host')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      if (o.all) return listEnvironments(o.json);
+      const { dir } = await liveEnvironment(environmentId(o.env));
+      const [status] = await request<{ phase: string; machines: MachineStatus[] }>(dir, { op: 'status' });
+      if (o.json) return void process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+      table(['MACHINE', 'STATE', 'ADDRESS', 'BOOT'], status.machines.map((m) => [m.name, m.state, m.address, m.bootSeconds === undefined ? '-' : `${m.bootSeconds.toFixed(2)} s`]));
+    });
+
+  cli
+    .command('exec')
+    .description('run a command in a machine; its exit code becomes ours')
+    .addOption(envOption())
+    .option('-e, --env-var <KEY=VALUE...>', 'set an environment variable for the command')
+    .option('-w, --workdir <dir>', 'working directory in the guest')
+    .option('-i, --interactive', 'forward stdin even when it is a terminal')
+    .argument('<machine>')
+    .argument('<command...>')
+    .passThroughOptions()
+    .action(async (machine: string, argv: string[], o) => {
+      process.exitCode = await execIn({
+        envId: environmentId(o.env),
+        machine,
+        argv: argv[0] === '--' ? argv.slice(1) : argv,
+        env: parseEnvVars(o.envVar ?? []),
+        cwd: o.workdir,
+        stdin: process.stdin.isTTY && !o.interactive ? undefined : process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    });
+
+  cli
+    .command('shell')
+    .description('an interactive shell in a machine')
+    .addOption(envOption())
+    .argument('<machine>')
+    .action(async (machine: string, o) => {
+      if (!process.stdin.isTTY) throw new UmlenvError('umlenv shell needs a terminal on stdin', 'use umlenv exec MACHINE -- sh -c "…" in scripts');
+      const { rows = 24, columns = 80 } = process.stdout;
+      process.stdin.setRawMode(true);
+      try {
+        process.exitCode = await execIn({
+          envId: environmentId(o.env),
+          machine,
+          argv: ['script', '-q', '-c', `stty rows ${rows} cols ${columns}; exec bash -l || exec sh -l`, '/dev/null'],
+          env: { TERM: process.env.TERM ?? 'xterm' },
+          stdin: process.stdin,
+          stdout: process.stdout,
+          stderr: process.stderr,
+        });
+      } finally {
+        process.stdin.setRawMode(false);
+      }
+    });
+
+  cli
+    .command('logs')
+    .description("print a machine's console log")
+    .addOption(envOption())
+    .argument('<machine>')
+    .action(async (machine: string, o) => {
+      const id = environmentId(o.env);
+      const state = await readState(envDir(id));
+      if (!state) throw new UmlenvError(`environment ${id} is not up`, 'name another with --env (umlenv ps --all lists them)');
+      const plan = state.machines.find((m) => m.name === machine);
+      if (!plan) throw new UmlenvError(`no machine named ${machine} in environment ${id}`, `use one of: ${state.machines.map((m) => m.name).join(', ')}`);
+      process.stdout.write(await readFile(plan.consoleLog));
+    });
+
+  cli
+    .command('gc')
+    .description('finish the teardown of environments whose owner died or whose time to live passed')
+    .action(async () => {
+      const collected = await gc(logger());
+      logger().info(collected.length ? `collected ${collected.length} environment(s)` : 'nothing to collect');
+      if (collected.some((c) => c.errors.length)) process.exitCode = 1;
+    });
+
+  const image = cli.command('image').description('manage the local image cache');
+  image
+    .command('build')
+    .description('build the images a config uses, unless cached')
+    .addOption(configOption())
+    .argument('[names...]', 'images to build (default: every image the machines use)')
+    .action(async (names: string[], o) => {
+      const config = await loadConfig(o.file);
+      for (const n of names) {
+        if (!config.images[n]) throw new UmlenvError(`no image named ${n} in ${o.file}`, `use one of: ${Object.keys(config.images).join(', ')}`);
+      }
+      const ready = await ensureImages(await resolveImages(config, names.length ? names : undefined), new ImageStore(), logger());
+      for (const i of ready) process.stdout.write(`${i.name}\t${i.key}\t${i.built ? 'built' : 'cached'}\n`);
+    });
+  image
+    .command('ls')
+    .description('list cached images')
+    .action(async () => {
+      const images = await new ImageStore().list();
+      table(['KEY', 'NAME', 'SUITE', 'DISK', 'LAST USED'], images.map((i) => [i.key, i.name, i.recipe.suite, mib(i.usedBytes), i.lastUsed.toISOString()]));
+    });
+  image
+    .command('prune')
+    .description('remove cached images not used recently and not used by a live environment')
+    .addOption(new Option('--older-than <duration>', 'remove images last used before this').default(14 * 864e5, '14d').argParser(parseDuration))
+    .option('--all', 'remove every image no live environment uses')
+    .action(async (o) => {
+      const store = new ImageStore();
+      const inUse = new Set<string>();
+      for (const dir of await listEnvDirs()) {
+        const s = await readState(dir);
+        if (s && (await isAlive(s.owner))) s.images.forEach((k) => inUse.add(k));
+      }
+      for (const i of await store.list()) {
+        if (inUse.has(i.key) || (!o.all && Date.now() - i.lastUsed.getTime() < o.olderThan)) continue;
+        await store.remove(i.key);
+        process.stdout.write(`removed ${i.key} (${i.name})\n`);
+      }
+    });
+
+  cli
+    .command('schema')
+    .description('print the JSON Schema of umlenv.yml')
+    .action(() => void process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n'));
+
+  cli.command('__supervise', { hidden: true }).argument('<dir>').action((dir: string) => supervise(path.resolve(dir)));
+  return cli;
+}
+
+function parseEnvVars(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new UmlenvError(`--env-var ${JSON.stringify(pair)} is not KEY=VALUE`, 'write it as -e NAME=value');
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+async function listEnvironments(json: boolean): Promise<void> {
+  const rows = [];
+  for (const dir of await listEnvDirs()) {
+    const s = await readState(dir);
+    if (s) rows.push({ id: s.id, phase: (await isAlive(s.owner)) ? s.phase : 'orphaned', machines: s.machines.length, createdAt: s.createdAt });
+  }
+  if (json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  table(['ENVIRONMENT', 'PHASE', 'MACHINES', 'CREATED'], rows.map((r) => [r.id, r.phase, String(r.machines), r.createdAt]));
+}
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [header, ...rows]) process.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+}

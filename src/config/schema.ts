@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { parseAddress, parseSubnet } from '../network/ipv4.js';
+import { parseSize } from './size.js';
+
+/** Machine and image names: valid host names, so machines can reach each other by name. */
+export const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
+
+const name = z.string().regex(NAME, {
+  error: 'must be a host name: lower-case letters, digits and "-", starting with a letter, at most 32 characters',
+});
+
+const size = (what: string, min: number, max: number) =>
+  z.string().refine(
+    (s) => {
+      const n = parseSize(s);
+      return n !== undefined && n >= min && n <= max;
+    },
+    { error: `must be a ${what} such as "256M" or "1G", between ${min / 2 ** 20}M and ${max / 2 ** 30}G` },
+  );
+
+const address = z.string().refine((s) => parseAddress(s) !== undefined, {
+  error: 'must be an IPv4 address such as "10.224.0.5", or "auto"',
+});
+
+const subnet = z.string().refine((s) => parseSubnet(s) !== undefined, {
+  error: 'must be an IPv4 subnet in CIDR form such as "10.224.0.0/24" (host bits zero), or "auto"',
+});
+
+const debianPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, {
+  error: 'must be a Debian package name such as "postgresql" or "curl=7.88.1-10"',
+});
+
+export const imageSchema = z.strictObject({
+  /** Debian suite to bootstrap. */
+  suite: z
+    .string()
+    .regex(/^[a-z]+(-[a-z]+)?$/, { error: 'must be a Debian suite name such as "bookworm"' })
+    .default('bookworm')
+    .describe('Debian suite to bootstrap, such as "bookworm".'),
+  /** Debian mirror; by default the one this host's apt sources use. */
+  mirror: z
+    .url({ protocol: /^(https?|file)$/, error: 'must be an http, https or file URL of a Debian mirror' })
+    .optional()
+    .describe("Debian mirror URL; by default the mirror of this host's own apt sources."),
+  packages: z
+    .array(debianPackage)
+    .default([])
+    .describe('Extra Debian packages to install into the image.'),
+  setup: z
+    .string()
+    .optional()
+    .describe('Shell script run as root inside the image once, when it is built (part of its cache key).'),
+  size: size('file-system size', 256 * 2 ** 20, 64 * 2 ** 30)
+    .default('1G')
+    .describe('Apparent size of the image file system; the file is sparse.'),
+});
+
+export const machineSchema = z.strictObject({
+  image: name.optional().describe('Image to boot; may be left out when the config has one image.'),
+  address: z
+    .union([z.literal('auto'), address])
+    .default('auto')
+    .describe('IPv4 address on the environment network, or "auto".'),
+  memory: size('memory size', 32 * 2 ** 20, 16 * 2 ** 30)
+    .default('256M')
+    .describe('Guest memory; host memory is used only as the guest touches it.'),
+});
+
+export const networkSchema = z.strictObject({
+  subnet: z
+    .union([z.literal('auto'), subnet])
+    .default('auto')
+    .describe('Subnet of the environment network, or "auto".'),
+});
+
+export const configSchema = z.strictObject({
+  version: z.literal(1).optional().describe('Config format version.'),
+  images: z
+    .record(name, imageSchema)
+    .refine((r) => Object.keys(r).length > 0, { error: 'must define at least one image' })
+    .describe('Root images by name.'),
+  machines: z
+    .record(name, machineSchema.nullable().transform((m) => m ?? machineSchema.parse({})))
+    .refine((r) => Object.keys(r).length > 0, { error: 'must define at least one machine' })
+    .describe('Machines by name; each becomes a host name on the environment network.'),
+  network: networkSchema.default({ subnet: 'auto' }),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+
+// The JSON Schema published for editors (schema/umlenv.schema.json).
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,29 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../config/load.js';
+import { formatAddress, machineAddresses, parseSubnet, type Subnet } from '../network/ipv4.js';
+import { macFor, type MachinePlan } from '../machine/cmdline.js';
+
+/** The subnet of environments whose config says "auto" (they have no host link, so all may share it). */
+export const DEFAULT_SUBNET: Subnet = parseSubnet('10.224.0.0/24')!;
+
+// Fixes every machine's address, files and CPU before anything starts.
+export function planMachines(config: Config, dir: string, imageFiles: Record<string, string>, cpus = os.availableParallelism()): MachinePlan[] {
+  const subnet = config.subnet ?? DEFAULT_SUBNET;
+  const fixed = new Set(config.machines.flatMap((m) => (m.address === undefined ? [] : [m.address])));
+  const free = [...machineAddresses(subnet)].filter((a) => !fixed.has(a));
+  return config.machines.map((m, i) => {
+    const address = m.address ?? free.shift()!;
+    const machineDir = path.join(dir, 'machines', m.name);
+    return {
+      name: m.name,
+      address: `${formatAddress(address)}/${subnet.prefix}`,
+      imageFile: imageFiles[m.image],
+      overlay: path.join(machineDir, 'overlay.cow'),
+      consoleLog: path.join(machineDir, 'console.log'),
+      memoryBytes: m.memoryBytes,
+      cpu: i % cpus,
+      mac: macFor(address),
+    };
+  });
+}

@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../config/load.js';
+import { UmlenvError } from '../errors.js';
+import { isAlive, processRef, sleep } from '../host/process.js';
+import { requireTool } from '../host/tools.js';
+import { ensureImages, resolveImages } from '../image/ensure.js';
+import { ImageStore } from '../image/store.js';
+import { seconds, silentLogger, type Logger } from '../log/logger.js';
+import { formatSubnet } from '../network/ipv4.js';
+import { cliEntry, envsDir } from '../paths.js';
+import { connect, type Connection } from './control.js';
+import { gc } from './down.js';
+import { environmentId } from './identity.js';
+import { DEFAULT_SUBNET, planMachines } from './plan.js';
+import { envDir, readState, writeState, type EnvState } from './state.js';
+import type { Event } from './supervisor.js';
+import { runUndos } from './teardown.js';
+
+export interface UpOptions {
+  configFile: string;
+  envId?: string;
+  ttlMs: number;
+  log: Logger;
+}
+
+export interface UpResult {
+  state: EnvState;
+  phases: Record<string, number>;
+}
+
+/** Brings an environment up and returns once every machine is ready; machines keep running. */
+export async function up(options: UpOptions): Promise<UpResult> {
+  const { log } = options;
+  const phases: Record<string, number> = {};
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      phases[phase] = (Date.now() - t0) / 1000;
+    }
+  };
+  const config = await loadConfig(options.configFile);
+  const id = environmentId(options.envId);
+  const kernel = await requireTool(process.env.UMLENV_KERNEL ?? 'linux.uml', 'to run machines');
+  for (const tool of ['uml_switch', 'bwrap', 'taskset']) await requireTool(tool, 'to run machines');
+  await checkMemorySpace(config);
+  await timed('gc', () => gc(log));
+  const dir = envDir(id);
+  const existing = await readState(dir);
+  if (existing && (await isAlive(existing.owner))) {
+    throw new UmlenvError(`environment ${id} is already up (since ${existing.createdAt})`, `use it, or tear it down first with: umlenv down --env ${id}`);
+  }
+  const store = new ImageStore();
+  const images = await timed('images', async () => ensureImages(await resolveImages(config), store, log));
+  const log2 = log.child(id);
+
+  await mkdir(envsDir(), { recursive: true, mode: 0o755 });
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new UmlenvError(`environment ${id} is being created by another process`, `wait for it, or pick another id with --env`);
+  }
+  const machines = planMachines(config, dir, Object.fromEntries(images.map((i) => [i.name, i.file])));
+  const now = Date.now();
+  const state: EnvState = {
+    version: 1,
+    id,
+    dir,
+    configFile: config.file,
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + options.ttlMs).toISOString(),
+    owner: (await processRef(process.pid))!,
+    phase: 'starting',
+    kernel,
+    subnet: formatSubnet(config.subnet ?? DEFAULT_SUBNET),
+    machines,
+    images: images.map((i) => i.key),
+    undo: [{ kind: 'path', what: 'environment directory', path: dir }],
+  };
+  for (const m of machines) await mkdir(path.dirname(m.overlay), { recursive: true });
+  await mkdir(path.join(dir, 'uml'));
+  await writeState(state);
+  await timed('machines', () => startSupervisor(state, log2));
+  return { state: (await readState(dir)) ?? state, phases };
+}
+
+async function checkMemorySpace(config: Config): Promise<void> {
+  const dir = os.tmpdir();
+  const need = config.machines.reduce((sum, m) => sum + m.memoryBytes, 0);
+  const fs = await statfs(dir);
+  const free = fs.bavail * fs.bsize;
+  if (free < need) {
+    throw new UmlenvError(
+      `not enough space in ${dir} for guest memory: ${config.machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
+      'free space there, point TMPDIR at a larger file system, or lower memory: of the machines',
+    );
+  }
+}
+
+// Starts the detached supervisor and relays its progress until the machines are ready.
+async function startSupervisor(state: EnvState, log: Logger): Promise<void> {
+  const out = await open(path.join(state.dir, 'supervisor.out'), 'a', 0o600);
+  const child = spawn(process.execPath, [cliEntry(), '__supervise', state.dir], {
+    detached: true,
+    stdio: ['ignore', out.fd, out.fd],
+  });
+  child.unref();
+  await out.close();
+  const conn = await waitForControl(state, child.pid!);
+  const outcome = await new Promise<Event | undefined>((resolve) => {
+    let last: Event | undefined;
+    conn.on('json', (m) => {
+      const e = m as Event;
+      if (e.type === 'log') log[e.level](e.tags.length > 1 ? `[${e.tags.slice(1).join(' ')}] ${e.message}` : e.message);
+      else last = e;
+    });
+    conn.on('close', () => resolve(last));
+    conn.json({ op: 'watch' });
+  });
+  if (outcome?.type === 'ready') {
+    log.info(`All ${state.machines.length} machines ready in ${seconds(outcome.seconds * 1000)}`);
+    return;
+  }
+  if (outcome?.type === 'failed') {
+    const [message, hint] = outcome.message.split('\nfix: ');
+    throw new UmlenvError(message, hint);
+  }
+  const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(() => '');
+  await runUndos((await readState(state.dir)) ?? state, log);
+  throw new UmlenvError(`the supervisor of environment ${state.id} died while starting:\n${output.slice(-2000)}`, 'this is a bug in umlenv; the environment was torn down');
+}
+
+async function waitForControl(state: EnvState, pid: number): Promise<Connection> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await connect(state.dir);
+    } catch (error) {
+      const alive = await processRef(pid);
+      if (!alive || Date.now() > end) {
+        const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(() => '');
+        await runUndos(state, silentLogger);
+        throw new UmlenvError(`the supervisor of environment ${state.id} did not start:\n${output.slice(-2000)}`, 'check that node can run ' + cliEntry(), { cause: error });
+      }
+      await sleep(10);
+    }
+  }
+}
+

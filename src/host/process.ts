@@ -1,0 +1,82 @@
+import { readFile, readdir } from 'node:fs/promises';
+
+/** A process named by pid and start time, so a reused pid is never mistaken for it. */
+export interface ProcessRef {
+  pid: number;
+  startTime: string;
+}
+
+// The start time (field 22 of /proc/PID/stat), or undefined when the process is gone.
+export async function startTimeOf(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function processRef(pid: number): Promise<ProcessRef | undefined> {
+  const startTime = await startTimeOf(pid);
+  return startTime === undefined ? undefined : { pid, startTime };
+}
+
+export async function isAlive(ref: ProcessRef | undefined): Promise<boolean> {
+  if (!ref) return false;
+  const state = await readStat(ref.pid);
+  return state !== undefined && state.startTime === ref.startTime && state.state !== 'Z';
+}
+
+async function readStat(pid: number): Promise<{ state: string; startTime: string } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], startTime: fields[19] };
+  } catch {
+    return undefined;
+  }
+}
+
+export function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Kills a recorded process (and its group when it leads one) if it is still the same process.
+export async function killRef(ref: ProcessRef, sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!(await isAlive(ref))) return;
+  signal(-ref.pid, sig) || signal(ref.pid, sig);
+}
+
+export async function waitGone(ref: ProcessRef, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!(await isAlive(ref))) return true;
+    await sleep(10);
+  }
+  return !(await isAlive(ref));
+}
+
+// Pids whose command line carries marker, such as a guest's uml_dir= argument.
+export async function findByArgument(marker: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (args.includes(marker)) found.push(Number(entry));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return found;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

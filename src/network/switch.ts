@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { UmlenvError } from '../errors.js';
+import { killRef, processRef, sleep, waitGone, type ProcessRef } from '../host/process.js';
+import { jailed } from '../machine/cmdline.js';
+
+/**
+ * The environment's private layer-2 network. Guests attach to `socket`; a second
+ * implementation (vde_switch with vector transports, for kernels without the daemon
+ * transport) would sit behind the same interface.
+ */
+export interface VirtualSwitch {
+  readonly socket: string;
+  readonly ref: ProcessRef;
+  stop(): Promise<void>;
+}
+
+// Starts uml_switch on a control socket in the environment's private directory.
+export async function startUmlSwitch(
+  socket: string,
+  onProcess: (ref: ProcessRef) => Promise<void>,
+  timeoutMs = 5000,
+): Promise<VirtualSwitch> {
+  const [cmd, args] = jailed('uml_switch', ['-unix', socket]);
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  const ref = await new Promise<ProcessRef | undefined>((resolve) => {
+    child.once('spawn', () => resolve(processRef(child.pid!)));
+    child.once('error', () => resolve(undefined));
+  });
+  if (!ref) throw new UmlenvError('cannot start uml_switch', 'install it with: apt-get install uml-utilities bubblewrap');
+  await onProcess(ref);
+  const stop = async () => {
+    await killRef(ref);
+    await waitGone(ref, 2000);
+  };
+  const end = Date.now() + timeoutMs;
+  while (!(await stat(socket).then((s) => s.isSocket(), () => false))) {
+    if (child.exitCode !== null || Date.now() > end) {
+      await stop();
+      throw new UmlenvError(
+        `uml_switch did not open its socket ${socket} within ${timeoutMs / 1000} s (exit status ${child.exitCode})`,
+        'check that uml_switch runs on this host: uml_switch -unix /tmp/test.sock',
+      );
+    }
+    await sleep(5);
+  }
+  return { socket, ref, stop };
+}
