@@ -12,3 +12,9 @@ await build({
   banner: { js: "import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The JSON Schema for editors comes from the same definitions the CLI validates with.
+const { execFileSync } = await import('node:child_process');
+const { mkdirSync, writeFileSync } = await import('node:fs');
+mkdirSync('schema', { recursive: true });
+writeFileSync('schema/umlenv.schema.json', execFileSync(process.execPath, ['dist/cli.js', 'schema']));

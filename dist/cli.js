@@ -3479,9 +3479,9 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
     var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
@@ -3503,7 +3503,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -3515,10 +3515,10 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap;
+    exports.isMap = isMap2;
     exports.isNode = isNode2;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.isSeq = isSeq;
   }
 });
@@ -7627,9 +7627,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -7665,7 +7665,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -7705,7 +7705,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep && !props.found) {
+        if (!isMap2 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -7728,7 +7728,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -7760,7 +7760,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -7776,7 +7776,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -9063,7 +9063,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -9147,7 +9147,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -32747,14 +32747,16 @@ function mib(bytes) {
 // src/config/schema.ts
 var NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 var name = external_exports.string().regex(NAME, {
-  error: 'must be a host name: lower-case letters, digits and "-", starting with a letter, at most 32 characters'
+  error: 'is not a valid host name: use lower-case letters, digits and "-", start with a letter, do not end with "-", at most 32 characters'
 });
 var size = (what, min, max) => external_exports.string().refine(
   (s) => {
     const n2 = parseSize(s);
     return n2 !== void 0 && n2 >= min && n2 <= max;
   },
-  { error: `must be a ${what} such as "256M" or "1G", between ${min / 2 ** 20}M and ${max / 2 ** 30}G` }
+  {
+    error: `must be a ${what} such as "256M" or "1G", between ${min / 2 ** 20}M and ${max / 2 ** 30}G`
+  }
 );
 var address = external_exports.string().refine((s) => parseAddress(s) !== void 0, {
   error: 'must be an IPv4 address such as "10.224.0.5", or "auto"'
@@ -32769,9 +32771,14 @@ var imageSchema = external_exports.strictObject({
   /** Debian suite to bootstrap. */
   suite: external_exports.string().regex(/^[a-z]+(-[a-z]+)?$/, { error: 'must be a Debian suite name such as "bookworm"' }).default("bookworm").describe('Debian suite to bootstrap, such as "bookworm".'),
   /** Debian mirror; by default the one this host's apt sources use. */
-  mirror: external_exports.url({ protocol: /^(https?|file)$/, error: "must be an http, https or file URL of a Debian mirror" }).optional().describe("Debian mirror URL; by default the mirror of this host's own apt sources."),
+  mirror: external_exports.url({
+    protocol: /^(https?|file)$/,
+    error: "must be an http, https or file URL of a Debian mirror"
+  }).optional().describe("Debian mirror URL; by default the mirror of this host's own apt sources."),
   packages: external_exports.array(debianPackage).default([]).describe("Extra Debian packages to install into the image."),
-  setup: external_exports.string().optional().describe("Shell script run as root inside the image once, when it is built (part of its cache key)."),
+  setup: external_exports.string().optional().describe(
+    "Shell script run as root inside the image once, when it is built (part of its cache key)."
+  ),
   size: size("file-system size", 256 * 2 ** 20, 64 * 2 ** 30).default("1G").describe("Apparent size of the image file system; the file is sparse.")
 });
 var machineSchema = external_exports.strictObject({
@@ -32785,7 +32792,10 @@ var networkSchema = external_exports.strictObject({
 var configSchema = external_exports.strictObject({
   version: external_exports.literal(1).optional().describe("Config format version."),
   images: external_exports.record(name, imageSchema).refine((r) => Object.keys(r).length > 0, { error: "must define at least one image" }).describe("Root images by name."),
-  machines: external_exports.record(name, machineSchema.nullable().transform((m) => m ?? machineSchema.parse({}))).refine((r) => Object.keys(r).length > 0, { error: "must define at least one machine" }).describe("Machines by name; each becomes a host name on the environment network."),
+  machines: external_exports.record(
+    name,
+    machineSchema.nullable().transform((m) => m ?? machineSchema.parse({}))
+  ).refine((r) => Object.keys(r).length > 0, { error: "must define at least one machine" }).describe("Machines by name; each becomes a host name on the environment network."),
   network: networkSchema.default({ subnet: "auto" })
 });
 function configJsonSchema() {
@@ -32818,39 +32828,87 @@ function parseConfig(text, file2 = "umlenv.yml") {
   };
   if (doc.errors.length) {
     const e = doc.errors[0];
-    const what = e.code === "DUPLICATE_KEY" ? "a key is repeated (machine and image names must be unique)" : e.message.split("\n")[0];
-    throw new ConfigError(`${at(e.pos[0])}: malformed YAML: ${what}`, "fix the YAML syntax at that line");
+    throw new ConfigError(
+      `${at(e.pos[0])}: malformed YAML: ${yamlProblem(e.code, e.message, text.slice(e.pos[0], e.pos[1]))}`,
+      "fix the YAML at that line"
+    );
   }
+  const locate = (p, key) => {
+    const parent = p.length ? doc.getIn(p, true) : doc.contents;
+    if (key !== void 0 && (0, import_yaml.isMap)(parent)) {
+      const pair = parent.items.find((i2) => (0, import_yaml.isScalar)(i2.key) && String(i2.key.value) === key);
+      if ((0, import_yaml.isNode)(pair?.key) && pair.key.range) return at(pair.key.range[0]);
+    }
+    if ((0, import_yaml.isNode)(parent) && parent.range) return at(parent.range[0]);
+    return p.length ? locate(p.slice(0, -1), String(p[p.length - 1])) : file2;
+  };
   const data = doc.toJS() ?? {};
   const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.slice(0, 10).map((issue2) => {
-      const node2 = doc.getIn(issue2.path, true);
-      const where = (0, import_yaml.isNode)(node2) && node2.range ? at(node2.range[0]) : file2;
-      return `${where}: ${describeIssue(issue2)}`;
-    });
+    const problems = result.error.issues.flatMap((issue2) => describeIssue(issue2, locate));
+    const shown = problems.slice(0, 10);
+    const count2 = problems.length > shown.length ? `${problems.length} problems (the first ${shown.length} shown)` : `${problems.length} problems`;
     throw new ConfigError(
-      problems.length === 1 ? problems[0] : `${file2} has ${problems.length} problems:
-  ${problems.join("\n  ")}`,
-      "see the config reference in the README, or point your editor at schema/umlenv.schema.json"
+      problems.length === 1 ? problems[0] : `${file2} has ${count2}:
+  ${shown.join("\n  ")}`,
+      'see "Configuration" in the README, or point your editor at schema/umlenv.schema.json'
     );
   }
-  return resolve(result.data, file2);
+  return resolve(result.data, file2, locate);
+}
+function yamlProblem(code, message, source) {
+  if (code === "DUPLICATE_KEY")
+    return `the key "${source}" appears twice in one map (machine and image names must be unique)`;
+  if (code === "MULTIPLE_DOCS")
+    return 'the file holds more than one YAML document (a "---" line); umlenv reads exactly one';
+  return message.split("\n")[0];
 }
 function keyPath(p) {
   return p.length ? p.map(String).join(".") : "(top level)";
 }
-function describeIssue(issue2) {
+function describeIssue(issue2, locate) {
   const where = keyPath(issue2.path);
   if (issue2.code === "unrecognized_keys") {
     const allowed = allowedKeys(issue2.path);
-    return issue2.keys.map((k) => `${where}: unknown key "${k}"${allowed ? ` (allowed: ${allowed.join(", ")})` : ""}`).join("; ");
+    const prefix = issue2.path.length ? `${where}.` : "";
+    return issue2.keys.map(
+      (k) => `${locate(issue2.path, k)}: ${prefix}${k}: unknown key${allowed ? ` (allowed here: ${allowed.join(", ")})` : ""}`
+    );
   }
   if (issue2.code === "invalid_key") {
-    return `${where}: name ${JSON.stringify(issue2.input)} ${issue2.issues[0]?.message ?? "is not allowed"}`;
+    const name2 = String(issue2.path[issue2.path.length - 1]);
+    return [
+      `${locate(issue2.path.slice(0, -1), name2)}: ${where}: the name ${JSON.stringify(name2)} ${issue2.issues[0]?.message ?? "is not allowed"}`
+    ];
   }
-  const value = issue2.input === void 0 ? "missing" : JSON.stringify(issue2.input);
-  return `${where}: ${value} ${issue2.message.replace(/^Invalid input: /, "is invalid: ")}`;
+  const place = locate(issue2.path);
+  if (issue2.input === void 0) return [`${place}: ${where}: missing (${requiredWhy(where)})`];
+  if (issue2.code === "invalid_value") {
+    return [
+      `${place}: ${where}: ${JSON.stringify(issue2.input)} is not allowed (allowed: ${issue2.values.map((v) => JSON.stringify(v)).join(", ")})`
+    ];
+  }
+  if (issue2.code === "invalid_type") {
+    return [
+      `${place}: ${where}: ${JSON.stringify(issue2.input)} should be ${article(issue2.expected)}`
+    ];
+  }
+  return [`${place}: ${where}: ${JSON.stringify(issue2.input)} ${issue2.message}`];
+}
+function requiredWhy(where) {
+  if (where === "images") return "a config defines at least one image under images:";
+  if (where === "machines") return "a config defines at least one machine under machines:";
+  return "this key is required";
+}
+function article(expected) {
+  const words = {
+    record: "a map of names to settings",
+    object: "a map of settings",
+    array: "a list",
+    string: "a string",
+    number: "a number"
+  };
+  return words[expected] ?? expected;
 }
 function allowedKeys(p) {
   if (p.length === 0) return Object.keys(configSchema.shape);
@@ -32859,18 +32917,29 @@ function allowedKeys(p) {
   if (p.length === 1 && p[0] === "network") return Object.keys(networkSchema.shape);
   return void 0;
 }
-function resolve(raw, file2) {
+function resolve(raw, file2, locate) {
   const fail = (key, message, hint) => {
-    throw new ConfigError(`${file2}: ${key}: ${message}`, hint);
+    throw new ConfigError(`${locate(key.split("."))}: ${key}: ${message}`, hint);
   };
   const imageNames = Object.keys(raw.images);
   const images = {};
   for (const [name2, img] of Object.entries(raw.images)) {
-    images[name2] = { name: name2, suite: img.suite, mirror: img.mirror, packages: img.packages, setup: img.setup, sizeBytes: parseSize(img.size) };
+    images[name2] = {
+      name: name2,
+      suite: img.suite,
+      mirror: img.mirror,
+      packages: img.packages,
+      setup: img.setup,
+      sizeBytes: parseSize(img.size)
+    };
   }
   const subnet2 = raw.network.subnet === "auto" ? void 0 : parseSubnet(raw.network.subnet);
-  if (subnet2 && subnet2.prefix > 29) {
-    fail("network.subnet", `"${formatSubnet(subnet2)}" is too small: a /${subnet2.prefix} has no room for a gateway and machines`, "use a /29 or larger, such as a /24");
+  if (subnet2 && subnet2.prefix > 30) {
+    fail(
+      "network.subnet",
+      `"${formatSubnet(subnet2)}" is too small: a /${subnet2.prefix} has no room for the gateway and a machine`,
+      "use a /30 or larger, such as a /24"
+    );
   }
   const machines = [];
   const taken = /* @__PURE__ */ new Map();
@@ -32878,21 +32947,60 @@ function resolve(raw, file2) {
     let image = m.image;
     if (image === void 0) {
       if (imageNames.length !== 1) {
-        fail(`machines.${name2}.image`, `missing, and the config defines ${imageNames.length} images`, `set image: to one of ${imageNames.join(", ")}`);
+        fail(
+          `machines.${name2}.image`,
+          `missing, and the config defines ${imageNames.length} images`,
+          `set image: to one of ${imageNames.join(", ")}`
+        );
       }
       image = imageNames[0];
     } else if (!images[image]) {
-      fail(`machines.${name2}.image`, `unknown image "${image}"`, `use one of the images defined under images: ${imageNames.join(", ")}`);
+      fail(
+        `machines.${name2}.image`,
+        `unknown image "${image}"`,
+        `use one of the defined images (${imageNames.join(", ")}), or define "${image}" under images`
+      );
     }
     const address2 = m.address === "auto" ? void 0 : parseAddress(m.address);
     if (address2 !== void 0) {
       const key = `machines.${name2}.address`;
-      if (!subnet2) fail(key, `"${m.address}" is fixed but network.subnet is "auto"`, "set network.subnet to the subnet that holds the fixed addresses, or use address: auto");
-      if (!contains(subnet2, address2)) fail(key, `"${m.address}" is outside network.subnet ${formatSubnet(subnet2)}`, "pick an address inside the subnet, or use address: auto");
-      if (address2 === subnet2.base || address2 === broadcast(subnet2)) fail(key, `"${m.address}" is the network or broadcast address of ${formatSubnet(subnet2)}`, "pick a host address inside the subnet");
-      if (address2 === gateway(subnet2)) fail(key, `"${m.address}" is the gateway address of ${formatSubnet(subnet2)}, kept for the host`, "pick another address, from the third address of the subnet on");
+      if (!subnet2)
+        fail(
+          key,
+          `"${m.address}" is fixed but network.subnet is "auto"`,
+          "set network.subnet to the subnet that holds the fixed addresses, or use address: auto"
+        );
+      if (!contains(subnet2, address2))
+        fail(
+          key,
+          `"${m.address}" is outside network.subnet ${formatSubnet(subnet2)}`,
+          "pick an address inside the subnet, or use address: auto"
+        );
+      if (address2 === subnet2.base)
+        fail(
+          key,
+          `"${m.address}" is the network address of ${formatSubnet(subnet2)}`,
+          "pick a host address inside the subnet"
+        );
+      if (address2 === broadcast(subnet2))
+        fail(
+          key,
+          `"${m.address}" is the broadcast address of ${formatSubnet(subnet2)}`,
+          "pick a host address inside the subnet"
+        );
+      if (address2 === gateway(subnet2))
+        fail(
+          key,
+          `"${m.address}" is the gateway address of ${formatSubnet(subnet2)}, kept for the host`,
+          "pick another address, from the third address of the subnet on"
+        );
       const other = taken.get(address2);
-      if (other) fail(key, `"${m.address}" is already the address of machine ${other}`, "give every machine its own address");
+      if (other)
+        fail(
+          key,
+          `"${m.address}" is already the address of machine ${other}`,
+          "give every machine its own address"
+        );
       taken.set(address2, name2);
     }
     machines.push({ name: name2, image, address: address2, memoryBytes: parseSize(m.memory) });
@@ -32900,7 +33008,11 @@ function resolve(raw, file2) {
   if (subnet2) {
     const room = broadcast(subnet2) - subnet2.base - 2;
     if (machines.length > room) {
-      fail("network.subnet", `${formatSubnet(subnet2)} has room for ${room} machines, the config asks for ${machines.length}`, "use a larger subnet");
+      fail(
+        "network.subnet",
+        `${formatSubnet(subnet2)} has room for ${room} machines, the config asks for ${machines.length}`,
+        "use a larger subnet"
+      );
     }
   }
   return { file: path.resolve(file2), images, machines, subnet: subnet2 };

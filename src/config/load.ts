@@ -1,11 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar } from 'yaml';
 import type { core } from 'zod';
 import { UmlenvError } from '../errors.js';
-import { parseAddress, parseSubnet, contains, gateway, broadcast, formatSubnet } from '../network/ipv4.js';
+import {
+  parseAddress,
+  parseSubnet,
+  contains,
+  gateway,
+  broadcast,
+  formatSubnet,
+} from '../network/ipv4.js';
 import type { Subnet } from '../network/ipv4.js';
-import { configSchema, imageSchema, machineSchema, networkSchema, type RawConfig } from './schema.js';
+import {
+  configSchema,
+  imageSchema,
+  machineSchema,
+  networkSchema,
+  type RawConfig,
+} from './schema.js';
 import { parseSize } from './size.js';
 
 /** An image recipe as the config states it, before the host's defaults are applied. */
@@ -62,42 +75,98 @@ export function parseConfig(text: string, file = 'umlenv.yml'): Config {
   };
   if (doc.errors.length) {
     const e = doc.errors[0];
-    const what = e.code === 'DUPLICATE_KEY' ? 'a key is repeated (machine and image names must be unique)' : e.message.split('\n')[0];
-    throw new ConfigError(`${at(e.pos[0])}: malformed YAML: ${what}`, 'fix the YAML syntax at that line');
+    throw new ConfigError(
+      `${at(e.pos[0])}: malformed YAML: ${yamlProblem(e.code, e.message, text.slice(e.pos[0], e.pos[1]))}`,
+      'fix the YAML at that line',
+    );
   }
+  // Where a key path sits in the file: the key itself when `key` is given, else its value.
+  const locate = (p: PropertyKey[], key?: string): string => {
+    const parent = p.length ? doc.getIn(p as (string | number)[], true) : doc.contents;
+    if (key !== undefined && isMap(parent)) {
+      const pair = parent.items.find((i) => isScalar(i.key) && String(i.key.value) === key);
+      if (isNode(pair?.key) && pair.key.range) return at(pair.key.range[0]);
+    }
+    if (isNode(parent) && parent.range) return at(parent.range[0]);
+    return p.length ? locate(p.slice(0, -1), String(p[p.length - 1])) : file;
+  };
   const data = doc.toJS() ?? {};
   const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.slice(0, 10).map((issue) => {
-      const node = doc.getIn(issue.path as (string | number)[], true);
-      const where = isNode(node) && node.range ? at(node.range[0]) : file;
-      return `${where}: ${describeIssue(issue)}`;
-    });
+    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, locate));
+    const shown = problems.slice(0, 10);
+    const count =
+      problems.length > shown.length
+        ? `${problems.length} problems (the first ${shown.length} shown)`
+        : `${problems.length} problems`;
     throw new ConfigError(
-      problems.length === 1 ? problems[0] : `${file} has ${problems.length} problems:\n  ${problems.join('\n  ')}`,
-      'see the config reference in the README, or point your editor at schema/umlenv.schema.json',
+      problems.length === 1 ? problems[0] : `${file} has ${count}:\n  ${shown.join('\n  ')}`,
+      'see "Configuration" in the README, or point your editor at schema/umlenv.schema.json',
     );
   }
-  return resolve(result.data, file);
+  return resolve(result.data, file, locate);
+}
+
+function yamlProblem(code: string, message: string, source: string): string {
+  if (code === 'DUPLICATE_KEY')
+    return `the key "${source}" appears twice in one map (machine and image names must be unique)`;
+  if (code === 'MULTIPLE_DOCS')
+    return 'the file holds more than one YAML document (a "---" line); umlenv reads exactly one';
+  return message.split('\n')[0];
 }
 
 function keyPath(p: PropertyKey[]): string {
   return p.length ? p.map(String).join('.') : '(top level)';
 }
 
-function describeIssue(issue: core.$ZodIssue): string {
+type Locate = (p: PropertyKey[], key?: string) => string;
+
+function describeIssue(issue: core.$ZodIssue, locate: Locate): string[] {
   const where = keyPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeys(issue.path);
-    return issue.keys
-      .map((k) => `${where}: unknown key "${k}"${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`)
-      .join('; ');
+    const prefix = issue.path.length ? `${where}.` : '';
+    return issue.keys.map(
+      (k) =>
+        `${locate(issue.path, k)}: ${prefix}${k}: unknown key${allowed ? ` (allowed here: ${allowed.join(', ')})` : ''}`,
+    );
   }
   if (issue.code === 'invalid_key') {
-    return `${where}: name ${JSON.stringify(issue.input)} ${issue.issues[0]?.message ?? 'is not allowed'}`;
+    const name = String(issue.path[issue.path.length - 1]);
+    return [
+      `${locate(issue.path.slice(0, -1), name)}: ${where}: the name ${JSON.stringify(name)} ${issue.issues[0]?.message ?? 'is not allowed'}`,
+    ];
   }
-  const value = issue.input === undefined ? 'missing' : JSON.stringify(issue.input);
-  return `${where}: ${value} ${issue.message.replace(/^Invalid input: /, 'is invalid: ')}`;
+  const place = locate(issue.path);
+  if (issue.input === undefined) return [`${place}: ${where}: missing (${requiredWhy(where)})`];
+  if (issue.code === 'invalid_value') {
+    return [
+      `${place}: ${where}: ${JSON.stringify(issue.input)} is not allowed (allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`,
+    ];
+  }
+  if (issue.code === 'invalid_type') {
+    return [
+      `${place}: ${where}: ${JSON.stringify(issue.input)} should be ${article(issue.expected)}`,
+    ];
+  }
+  return [`${place}: ${where}: ${JSON.stringify(issue.input)} ${issue.message}`];
+}
+
+function requiredWhy(where: string): string {
+  if (where === 'images') return 'a config defines at least one image under images:';
+  if (where === 'machines') return 'a config defines at least one machine under machines:';
+  return 'this key is required';
+}
+
+function article(expected: string): string {
+  const words: Record<string, string> = {
+    record: 'a map of names to settings',
+    object: 'a map of settings',
+    array: 'a list',
+    string: 'a string',
+    number: 'a number',
+  };
+  return words[expected] ?? expected;
 }
 
 function allowedKeys(p: PropertyKey[]): string[] | undefined {
@@ -108,18 +177,29 @@ function allowedKeys(p: PropertyKey[]): string[] | undefined {
   return undefined;
 }
 
-function resolve(raw: RawConfig, file: string): Config {
+function resolve(raw: RawConfig, file: string, locate: Locate): Config {
   const fail = (key: string, message: string, hint: string): never => {
-    throw new ConfigError(`${file}: ${key}: ${message}`, hint);
+    throw new ConfigError(`${locate(key.split('.'))}: ${key}: ${message}`, hint);
   };
   const imageNames = Object.keys(raw.images);
   const images: Record<string, ImageSpec> = {};
   for (const [name, img] of Object.entries(raw.images)) {
-    images[name] = { name, suite: img.suite, mirror: img.mirror, packages: img.packages, setup: img.setup, sizeBytes: parseSize(img.size)! };
+    images[name] = {
+      name,
+      suite: img.suite,
+      mirror: img.mirror,
+      packages: img.packages,
+      setup: img.setup,
+      sizeBytes: parseSize(img.size)!,
+    };
   }
   const subnet = raw.network.subnet === 'auto' ? undefined : parseSubnet(raw.network.subnet)!;
-  if (subnet && subnet.prefix > 29) {
-    fail('network.subnet', `"${formatSubnet(subnet)}" is too small: a /${subnet.prefix} has no room for a gateway and machines`, 'use a /29 or larger, such as a /24');
+  if (subnet && subnet.prefix > 30) {
+    fail(
+      'network.subnet',
+      `"${formatSubnet(subnet)}" is too small: a /${subnet.prefix} has no room for the gateway and a machine`,
+      'use a /30 or larger, such as a /24',
+    );
   }
   const machines: MachineSpec[] = [];
   const taken = new Map<number, string>();
@@ -127,21 +207,60 @@ function resolve(raw: RawConfig, file: string): Config {
     let image = m.image;
     if (image === undefined) {
       if (imageNames.length !== 1) {
-        fail(`machines.${name}.image`, `missing, and the config defines ${imageNames.length} images`, `set image: to one of ${imageNames.join(', ')}`);
+        fail(
+          `machines.${name}.image`,
+          `missing, and the config defines ${imageNames.length} images`,
+          `set image: to one of ${imageNames.join(', ')}`,
+        );
       }
       image = imageNames[0];
     } else if (!images[image]) {
-      fail(`machines.${name}.image`, `unknown image "${image}"`, `use one of the images defined under images: ${imageNames.join(', ')}`);
+      fail(
+        `machines.${name}.image`,
+        `unknown image "${image}"`,
+        `use one of the defined images (${imageNames.join(', ')}), or define "${image}" under images`,
+      );
     }
     const address = m.address === 'auto' ? undefined : parseAddress(m.address)!;
     if (address !== undefined) {
       const key = `machines.${name}.address`;
-      if (!subnet) fail(key, `"${m.address}" is fixed but network.subnet is "auto"`, 'set network.subnet to the subnet that holds the fixed addresses, or use address: auto');
-      if (!contains(subnet!, address)) fail(key, `"${m.address}" is outside network.subnet ${formatSubnet(subnet!)}`, 'pick an address inside the subnet, or use address: auto');
-      if (address === subnet!.base || address === broadcast(subnet!)) fail(key, `"${m.address}" is the network or broadcast address of ${formatSubnet(subnet!)}`, 'pick a host address inside the subnet');
-      if (address === gateway(subnet!)) fail(key, `"${m.address}" is the gateway address of ${formatSubnet(subnet!)}, kept for the host`, 'pick another address, from the third address of the subnet on');
+      if (!subnet)
+        fail(
+          key,
+          `"${m.address}" is fixed but network.subnet is "auto"`,
+          'set network.subnet to the subnet that holds the fixed addresses, or use address: auto',
+        );
+      if (!contains(subnet!, address))
+        fail(
+          key,
+          `"${m.address}" is outside network.subnet ${formatSubnet(subnet!)}`,
+          'pick an address inside the subnet, or use address: auto',
+        );
+      if (address === subnet!.base)
+        fail(
+          key,
+          `"${m.address}" is the network address of ${formatSubnet(subnet!)}`,
+          'pick a host address inside the subnet',
+        );
+      if (address === broadcast(subnet!))
+        fail(
+          key,
+          `"${m.address}" is the broadcast address of ${formatSubnet(subnet!)}`,
+          'pick a host address inside the subnet',
+        );
+      if (address === gateway(subnet!))
+        fail(
+          key,
+          `"${m.address}" is the gateway address of ${formatSubnet(subnet!)}, kept for the host`,
+          'pick another address, from the third address of the subnet on',
+        );
       const other = taken.get(address);
-      if (other) fail(key, `"${m.address}" is already the address of machine ${other}`, 'give every machine its own address');
+      if (other)
+        fail(
+          key,
+          `"${m.address}" is already the address of machine ${other}`,
+          'give every machine its own address',
+        );
       taken.set(address, name);
     }
     machines.push({ name, image: image!, address, memoryBytes: parseSize(m.memory)! });
@@ -149,7 +268,11 @@ function resolve(raw: RawConfig, file: string): Config {
   if (subnet) {
     const room = broadcast(subnet) - subnet.base - 2;
     if (machines.length > room) {
-      fail('network.subnet', `${formatSubnet(subnet)} has room for ${room} machines, the config asks for ${machines.length}`, 'use a larger subnet');
+      fail(
+        'network.subnet',
+        `${formatSubnet(subnet)} has room for ${room} machines, the config asks for ${machines.length}`,
+        'use a larger subnet',
+      );
     }
   }
   return { file: path.resolve(file), images, machines, subnet };

@@ -6,7 +6,8 @@ import { parseSize } from './size.js';
 export const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 
 const name = z.string().regex(NAME, {
-  error: 'must be a host name: lower-case letters, digits and "-", starting with a letter, at most 32 characters',
+  error:
+    'is not a valid host name: use lower-case letters, digits and "-", start with a letter, do not end with "-", at most 32 characters',
 });
 
 const size = (what: string, min: number, max: number) =>
@@ -15,7 +16,9 @@ const size = (what: string, min: number, max: number) =>
       const n = parseSize(s);
       return n !== undefined && n >= min && n <= max;
     },
-    { error: `must be a ${what} such as "256M" or "1G", between ${min / 2 ** 20}M and ${max / 2 ** 30}G` },
+    {
+      error: `must be a ${what} such as "256M" or "1G", between ${min / 2 ** 20}M and ${max / 2 ** 30}G`,
+    },
   );
 
 const address = z.string().refine((s) => parseAddress(s) !== undefined, {
@@ -39,7 +42,10 @@ export const imageSchema = z.strictObject({
     .describe('Debian suite to bootstrap, such as "bookworm".'),
   /** Debian mirror; by default the one this host's apt sources use. */
   mirror: z
-    .url({ protocol: /^(https?|file)$/, error: 'must be an http, https or file URL of a Debian mirror' })
+    .url({
+      protocol: /^(https?|file)$/,
+      error: 'must be an http, https or file URL of a Debian mirror',
+    })
     .optional()
     .describe("Debian mirror URL; by default the mirror of this host's own apt sources."),
   packages: z
@@ -49,7 +55,9 @@ export const imageSchema = z.strictObject({
   setup: z
     .string()
     .optional()
-    .describe('Shell script run as root inside the image once, when it is built (part of its cache key).'),
+    .describe(
+      'Shell script run as root inside the image once, when it is built (part of its cache key).',
+    ),
   size: size('file-system size', 256 * 2 ** 20, 64 * 2 ** 30)
     .default('1G')
     .describe('Apparent size of the image file system; the file is sparse.'),
@@ -80,7 +88,10 @@ export const configSchema = z.strictObject({
     .refine((r) => Object.keys(r).length > 0, { error: 'must define at least one image' })
     .describe('Root images by name.'),
   machines: z
-    .record(name, machineSchema.nullable().transform((m) => m ?? machineSchema.parse({})))
+    .record(
+      name,
+      machineSchema.nullable().transform((m) => m ?? machineSchema.parse({})),
+    )
     .refine((r) => Object.keys(r).length > 0, { error: 'must define at least one machine' })
     .describe('Machines by name; each becomes a host name on the environment network.'),
   network: networkSchema.default({ subnet: 'auto' }),
