@@ -33345,7 +33345,7 @@ async function down(id, log) {
   log.info(`Stopping environment ${id}\u2026`);
   const errors = [];
   if (await isAlive(state.owner)) {
-    const replies = await request(dir, { op: "down" }).catch(() => []);
+    const replies = await withTimeout(request(dir, { op: "down" }), DOWN_TIMEOUT_MS).catch(() => []);
     errors.push(...replies.flatMap((r) => r.errors ?? []));
   }
   errors.push(...await finish(dir, log));
@@ -33359,9 +33359,18 @@ async function down(id, log) {
   log.info(`Stopped environment ${id} in ${seconds(Date.now() - t0)}`);
   return true;
 }
+var DOWN_TIMEOUT_MS = 2e4;
+function withTimeout(promise2, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1e3} s`)), ms);
+  });
+  return Promise.race([promise2, timeout]).finally(() => clearTimeout(timer));
+}
 async function finish(dir, log) {
   const state = await readState(dir);
   if (!state) return [];
+  if (state.owner.pid !== process.pid) await killRef(state.owner);
   return runUndos(state, log);
 }
 async function gc(log, now = Date.now()) {
@@ -33431,7 +33440,7 @@ async function execIn(options) {
     conn.on("close", () => {
       for (const s of signals2) process.off(s, forward);
       options.stdin?.removeAllListeners("data");
-      options.stdin?.pause?.();
+      options.stdin?.destroy?.();
       if (error62) reject(new UmlenvError(error62, `list the machines with: umlenv ps --env ${options.envId}`));
       else if (exit === void 0) reject(new UmlenvError(`the connection to environment ${options.envId} closed before the command finished`, "check the environment with umlenv ps"));
       else resolve2(exit);

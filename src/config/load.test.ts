@@ -7,9 +7,10 @@ const FILE = 'env.yml';
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 const SCHEMA_HINT =
-  'see the config reference in the README, or point your editor at schema/umlenv.schema.json';
+  'see "Configuration" in the README, or point your editor at schema/umlenv.schema.json';
 const HOST_NAME =
-  'must be a host name: lower-case letters, digits and "-", starting with a letter, at most 32 characters';
+  'is not a valid host name: use lower-case letters, digits and "-", start with a letter, do not end with "-", at most 32 characters';
+const YAML_HINT = 'fix the YAML at that line';
 
 const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
@@ -54,7 +55,7 @@ describe('YAML syntax', () => {
     expect(error.message).toMatch(
       /^env\.yml:5:1: malformed YAML: All mapping items must start at the same column$/,
     );
-    expect(error.hint).toBe('fix the YAML syntax at that line');
+    expect(error.hint).toBe(YAML_HINT);
   });
 
   it('reports an unclosed flow map', () => {
@@ -70,22 +71,34 @@ describe('YAML syntax', () => {
   });
 
   it('reports a duplicate machine name at its second occurrence', () => {
-    expect(rejection(oneImage('  web: {}', '  web: {}')).message).toMatch(
-      /^env\.yml:5:3: malformed YAML: a key is repeated \(machine and image names must be unique\)$/,
+    const error = rejection(oneImage('  web: {}', '  web: {}'));
+    expect(error.message).toBe(
+      'env.yml:5:3: malformed YAML: the key "web" appears twice in one map (machine and image names must be unique)',
     );
+    expect(error.hint).toBe(YAML_HINT);
   });
 
   it('reports a duplicate image name', () => {
     expect(
       rejection(yaml('images:', '  base: {}', '  base: {}', 'machines:', '  web: {}')).message,
-    ).toMatch(/^env\.yml:3:3: malformed YAML: a key is repeated/);
+    ).toBe(
+      'env.yml:3:3: malformed YAML: the key "base" appears twice in one map (machine and image names must be unique)',
+    );
+  });
+
+  it('rejects a second YAML document at its "---" line', () => {
+    const error = rejection(`${oneImage('  web: {}')}---\n${oneImage('  db: {}')}`);
+    expect(error.message).toBe(
+      'env.yml:5:1: malformed YAML: the file holds more than one YAML document (a "---" line); umlenv reads exactly one',
+    );
+    expect(error.hint).toBe(YAML_HINT);
   });
 });
 
 describe('document shape', () => {
   it('rejects a document that is not a mapping', () => {
     expect(rejection('hello\n').message).toMatch(
-      /^env\.yml:1:1: \(top level\): "hello" is invalid: expected object, received string$/,
+      /^env\.yml:1:1: \(top level\): "hello" should be a map of settings$/,
     );
   });
 
@@ -93,35 +106,47 @@ describe('document shape', () => {
     expect(rejection('').message).toBe(
       [
         'env.yml has 2 problems:',
-        '  env.yml: images: missing is invalid: expected record, received undefined',
-        '  env.yml: machines: missing is invalid: expected record, received undefined',
+        '  env.yml: images: missing (a config defines at least one image under images:)',
+        '  env.yml: machines: missing (a config defines at least one machine under machines:)',
       ].join('\n'),
     );
   });
 
   it('rejects version 2', () => {
     const error = rejection(`version: 2\n${oneImage('  web: {}')}`);
-    expect(error.message).toMatch(/^env\.yml:1:10: version: 2 is invalid: expected 1$/);
+    expect(error.message).toMatch(/^env\.yml:1:10: version: 2 is not allowed \(allowed: 1\)$/);
     expect(error.hint).toBe(SCHEMA_HINT);
+  });
+
+  it('rejects a list where images should be a map', () => {
+    expect(rejection(yaml('images: [base]', 'machines:', '  web: {}')).message).toBe(
+      'env.yml:1:9: images: ["base"] should be a map of names to settings',
+    );
+  });
+
+  it('rejects a machine whose body is not a map', () => {
+    expect(rejection(oneImage('  web: big')).message).toBe(
+      'env.yml:4:8: machines.web: "big" should be a map of settings',
+    );
   });
 });
 
 describe('unknown keys', () => {
   it('rejects an unknown top-level key and lists the allowed ones', () => {
     expect(rejection(`${oneImage('  web: {}')}foo: 1\n`).message).toMatch(
-      /^env\.yml:1:1: \(top level\): unknown key "foo" \(allowed: version, images, machines, network\)$/,
+      /^env\.yml:5:1: foo: unknown key \(allowed here: version, images, machines, network\)$/,
     );
   });
 
   it('rejects an unknown machine key and lists the allowed ones', () => {
     expect(rejection(oneImage('  web:', '    cpu: 2')).message).toMatch(
-      /^env\.yml:5:5: machines\.web: unknown key "cpu" \(allowed: image, address, memory\)$/,
+      /^env\.yml:5:5: machines\.web\.cpu: unknown key \(allowed here: image, address, memory\)$/,
     );
   });
 
   it('rejects an unknown image key and lists the allowed ones', () => {
     expect(rejection(imageWith('    pkgs: [curl]')).message).toMatch(
-      /^env\.yml:3:5: images\.base: unknown key "pkgs" \(allowed: suite, mirror, packages, setup, size\)$/,
+      /^env\.yml:3:5: images\.base\.pkgs: unknown key \(allowed here: suite, mirror, packages, setup, size\)$/,
     );
   });
 
@@ -135,7 +160,7 @@ describe('unknown keys', () => {
       '  web: {}',
     );
     expect(rejection(text).message).toMatch(
-      /^env\.yml:2:3: network: unknown key "cidr" \(allowed: subnet\)$/,
+      /^env\.yml:2:3: network\.cidr: unknown key \(allowed here: subnet\)$/,
     );
   });
 });
@@ -143,32 +168,32 @@ describe('unknown keys', () => {
 describe('names', () => {
   it('rejects an upper-case machine name', () => {
     expect(rejection(oneImage('  Web: {}')).message).toBe(
-      `env.yml:4:8: machines.Web: name "Web" ${HOST_NAME}`,
+      `env.yml:4:3: machines.Web: the name "Web" ${HOST_NAME}`,
     );
   });
 
   it('rejects an underscore in a machine name', () => {
-    expect(rejection(oneImage('  my_web: {}')).message).toMatch(
-      /^env\.yml:4:\d+: machines\.my_web: name "my_web" must be a host name: lower-case letters, digits and "-"/,
+    expect(rejection(oneImage('  my_web: {}')).message).toBe(
+      `env.yml:4:3: machines.my_web: the name "my_web" ${HOST_NAME}`,
     );
   });
 
   it('rejects a machine name longer than 32 characters', () => {
     const long = 'a'.repeat(33);
-    expect(rejection(oneImage(`  ${long}: {}`)).message).toMatch(
-      new RegExp(`^env\\.yml:4:\\d+: machines\\.${long}: name "${long}" .*at most 32 characters$`),
+    expect(rejection(oneImage(`  ${long}: {}`)).message).toBe(
+      `env.yml:4:3: machines.${long}: the name "${long}" ${HOST_NAME}`,
     );
   });
 
   it('rejects a machine name ending in "-"', () => {
-    expect(rejection(oneImage('  web-: {}')).message).toMatch(
-      /^env\.yml:4:\d+: machines\.web-: name "web-" /,
+    expect(rejection(oneImage('  web-: {}')).message).toBe(
+      `env.yml:4:3: machines.web-: the name "web-" ${HOST_NAME}`,
     );
   });
 
   it('rejects an upper-case image name', () => {
     const text = yaml('images:', '  Base: {}', 'machines:', '  web: {}');
-    expect(rejection(text).message).toBe(`env.yml:2:9: images.Base: name "Base" ${HOST_NAME}`);
+    expect(rejection(text).message).toBe(`env.yml:2:3: images.Base: the name "Base" ${HOST_NAME}`);
   });
 });
 
@@ -182,15 +207,18 @@ describe('addresses', () => {
   it('rejects an address outside the subnet', () => {
     const error = rejection(onSubnet('10.0.0.0/24', '  web:', '    address: 10.0.1.5'));
     expect(error.message).toMatch(
-      /^env\.yml: machines\.web\.address: "10\.0\.1\.5" is outside network\.subnet 10\.0\.0\.0\/24$/,
+      /^env\.yml:7:14: machines\.web\.address: "10\.0\.1\.5" is outside network\.subnet 10\.0\.0\.0\/24$/,
     );
     expect(error.hint).toBe('pick an address inside the subnet, or use address: auto');
   });
 
-  it.each(['10.0.0.0', '10.0.0.255'])('rejects the network or broadcast address %s', (address) => {
+  it.each([
+    ['10.0.0.0', 'network'],
+    ['10.0.0.255', 'broadcast'],
+  ])('rejects %s as the %s address', (address, kind) => {
     const error = rejection(onSubnet('10.0.0.0/24', '  web:', `    address: ${address}`));
     expect(error.message).toBe(
-      `env.yml: machines.web.address: "${address}" is the network or broadcast address of 10.0.0.0/24`,
+      `env.yml:7:14: machines.web.address: "${address}" is the ${kind} address of 10.0.0.0/24`,
     );
     expect(error.hint).toBe('pick a host address inside the subnet');
   });
@@ -198,9 +226,9 @@ describe('addresses', () => {
   it('rejects the gateway address', () => {
     const error = rejection(onSubnet('10.0.0.0/24', '  web:', '    address: 10.0.0.1'));
     expect(error.message).toMatch(
-      /^env\.yml: machines\.web\.address: "10\.0\.0\.1" is the gateway address of 10\.0\.0\.0\/24, kept for the host$/,
+      /^env\.yml:7:14: machines\.web\.address: "10\.0\.0\.1" is the gateway address of 10\.0\.0\.0\/24, kept for the host$/,
     );
-    expect(error.hint).toMatch(/from the third address of the subnet on/);
+    expect(error.hint).toBe('pick another address, from the third address of the subnet on');
   });
 
   it('rejects two machines with one address, naming both', () => {
@@ -213,7 +241,7 @@ describe('addresses', () => {
     );
     const error = rejection(text);
     expect(error.message).toMatch(
-      /^env\.yml: machines\.db\.address: "10\.0\.0\.5" is already the address of machine web$/,
+      /^env\.yml:9:14: machines\.db\.address: "10\.0\.0\.5" is already the address of machine web$/,
     );
     expect(error.hint).toBe('give every machine its own address');
   });
@@ -221,19 +249,35 @@ describe('addresses', () => {
   it('rejects a fixed address when the subnet is auto', () => {
     const error = rejection(oneImage('  web:', '    address: 10.0.0.5'));
     expect(error.message).toMatch(
-      /^env\.yml: machines\.web\.address: "10\.0\.0\.5" is fixed but network\.subnet is "auto"$/,
+      /^env\.yml:5:14: machines\.web\.address: "10\.0\.0\.5" is fixed but network\.subnet is "auto"$/,
     );
-    expect(error.hint).toMatch(/^set network\.subnet to the subnet that holds the fixed addresses/);
+    expect(error.hint).toBe(
+      'set network.subnet to the subnet that holds the fixed addresses, or use address: auto',
+    );
   });
 });
 
 describe('subnet', () => {
-  it('rejects a /30 as too small', () => {
-    const error = rejection(onSubnet('10.0.0.0/30', '  web: {}'));
-    expect(error.message).toMatch(
-      /^env\.yml: network\.subnet: "10\.0\.0\.0\/30" is too small: a \/30 /,
+  it('accepts a /30 with room for its one machine', () => {
+    const config = parseConfig(onSubnet('10.0.0.0/30', '  web: {}'), FILE);
+    expect(config.subnet).toEqual({ base: 0x0a000000, prefix: 30 });
+    expect(config.machines.map((m) => m.name)).toEqual(['web']);
+  });
+
+  it.each(['31', '32'])('rejects a /%s as too small', (prefix) => {
+    const error = rejection(onSubnet(`10.0.0.0/${prefix}`, '  web: {}'));
+    expect(error.message).toBe(
+      `env.yml:2:11: network.subnet: "10.0.0.0/${prefix}" is too small: a /${prefix} has no room for the gateway and a machine`,
     );
-    expect(error.hint).toBe('use a /29 or larger, such as a /24');
+    expect(error.hint).toBe('use a /30 or larger, such as a /24');
+  });
+
+  it('rejects two machines in a /30', () => {
+    const error = rejection(onSubnet('10.0.0.0/30', '  web: {}', '  db: {}'));
+    expect(error.message).toBe(
+      'env.yml:2:11: network.subnet: 10.0.0.0/30 has room for 1 machine, the config asks for 2',
+    );
+    expect(error.hint).toBe('use a larger subnet');
   });
 
   it('rejects a subnet with host bits set', () => {
@@ -253,7 +297,7 @@ describe('subnet', () => {
       onSubnet('10.0.0.0/29', ...['a', 'b', 'c', 'd', 'e', 'f'].map((m) => `  ${m}: {}`)),
     );
     expect(error.message).toBe(
-      'env.yml: network.subnet: 10.0.0.0/29 has room for 5 machines, the config asks for 6',
+      'env.yml:2:11: network.subnet: 10.0.0.0/29 has room for 5 machines, the config asks for 6',
     );
     expect(error.hint).toBe('use a larger subnet');
   });
@@ -262,14 +306,14 @@ describe('subnet', () => {
 describe('images', () => {
   it('rejects a machine naming an unknown image, listing the defined ones', () => {
     const error = rejection(oneImage('  web:', '    image: nope'));
-    expect(error.message).toMatch(/^env\.yml: machines\.web\.image: unknown image "nope"$/);
-    expect(error.hint).toBe('use one of the images defined under images: base');
+    expect(error.message).toMatch(/^env\.yml:5:12: machines\.web\.image: unknown image "nope"$/);
+    expect(error.hint).toBe('use one of the defined images (base), or define "nope" under images');
   });
 
   it('rejects a machine without an image when there are two images', () => {
     const error = rejection(yaml('images:', '  base: {}', '  other: {}', 'machines:', '  web: {}'));
     expect(error.message).toMatch(
-      /^env\.yml: machines\.web\.image: missing, and the config defines 2 images$/,
+      /^env\.yml:5:8: machines\.web\.image: missing, and the config defines 2 images$/,
     );
     expect(error.hint).toBe('set image: to one of base, other');
   });
@@ -288,7 +332,7 @@ describe('images', () => {
 
   it('rejects a config with the machines section left out', () => {
     expect(rejection(yaml('images:', '  base: {}')).message).toMatch(
-      /^env\.yml: machines: missing is invalid: expected record/,
+      /^env\.yml:1:1: machines: missing \(a config defines at least one machine under machines:\)$/,
     );
   });
 
@@ -345,9 +389,9 @@ describe('several problems', () => {
     expect(rejection(text).message).toBe(
       [
         'env.yml has 3 problems:',
-        '  env.yml:1:10: version: 2 is invalid: expected 1',
+        '  env.yml:1:10: version: 2 is not allowed (allowed: 1)',
         '  env.yml:7:13: machines.web.memory: "x" must be a memory size such as "256M" or "1G", between 32M and 16G',
-        '  env.yml:1:1: (top level): unknown key "foo" (allowed: version, images, machines, network)',
+        '  env.yml:2:1: foo: unknown key (allowed here: version, images, machines, network)',
       ].join('\n'),
     );
   });
@@ -357,9 +401,12 @@ describe('several problems', () => {
     const message = rejection(oneImage(...machines)).message;
     expect(message.split('\n')).toHaveLength(11);
     expect(message).toMatch(
-      /^env\.yml has 10 problems:\n {2}env\.yml:5:13: machines\.m0\.memory: "x" /,
+      /^env\.yml has 12 problems \(the first 10 shown\):\n {2}env\.yml:5:13: machines\.m0\.memory: "x" must be a memory size /,
     );
-    expect(message).not.toMatch(/machines\.m10/);
+    expect(message).toMatch(
+      /\n {2}env\.yml:23:13: machines\.m9\.memory: "x" must be a memory size [^\n]*$/,
+    );
+    expect(message).not.toMatch(/machines\.m1[01]/);
   });
 });
 

@@ -76,7 +76,7 @@ export function parseConfig(text: string, file = 'umlenv.yml'): Config {
   if (doc.errors.length) {
     const e = doc.errors[0];
     throw new ConfigError(
-      `${at(e.pos[0])}: malformed YAML: ${yamlProblem(e.code, e.message, text.slice(e.pos[0], e.pos[1]))}`,
+      `${at(e.pos[0])}: malformed YAML: ${yamlProblem(e.code, e.message, keyAt(text, e.pos[0]))}`,
       'fix the YAML at that line',
     );
   }
@@ -105,6 +105,13 @@ export function parseConfig(text: string, file = 'umlenv.yml'): Config {
     );
   }
   return resolve(result.data, file, locate);
+}
+
+// The key that starts at offset, as written (the parser's error range covers one character).
+function keyAt(text: string, offset: number): string {
+  const rest = text.slice(offset);
+  const quoted = /^(["'])(.*?)\1/.exec(rest);
+  return quoted ? quoted[2] : (/^[^:\n]*/.exec(rest)?.[0] ?? '').trim();
 }
 
 function yamlProblem(code: string, message: string, source: string): string {
@@ -270,7 +277,7 @@ function resolve(raw: RawConfig, file: string, locate: Locate): Config {
     if (machines.length > room) {
       fail(
         'network.subnet',
-        `${formatSubnet(subnet)} has room for ${room} machines, the config asks for ${machines.length}`,
+        `${formatSubnet(subnet)} has room for ${room} machine${room === 1 ? '' : 's'}, the config asks for ${machines.length}`,
         'use a larger subnet',
       );
     }

@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UmlenvError } from '../errors.js';
-import { isAlive } from '../host/process.js';
+import { isAlive, killRef } from '../host/process.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { request } from './control.js';
 import { envDir, listEnvDirs, readState, type EnvState } from './state.js';
@@ -24,7 +24,7 @@ export async function down(id: string, log: Logger): Promise<boolean> {
   log.info(`Stopping environment ${id}…`);
   const errors: string[] = [];
   if (await isAlive(state.owner)) {
-    const replies = await request<{ errors?: string[] }>(dir, { op: 'down' }).catch(() => []);
+    const replies = await withTimeout(request<{ errors?: string[] }>(dir, { op: 'down' }), DOWN_TIMEOUT_MS).catch(() => []);
     errors.push(...replies.flatMap((r) => r.errors ?? []));
   }
   errors.push(...(await finish(dir, log)));
@@ -38,10 +38,23 @@ export async function down(id: string, log: Logger): Promise<boolean> {
   return true;
 }
 
-// Runs the undos that are still recorded, if the directory is still there.
+/** How long a live supervisor gets to stop its environment before it is killed. */
+const DOWN_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Runs the undos still recorded, if the directory is still there; a supervisor that
+// did not finish is killed first (its guests die with it).
 async function finish(dir: string, log: Logger): Promise<string[]> {
   const state = await readState(dir);
   if (!state) return [];
+  if (state.owner.pid !== process.pid) await killRef(state.owner);
   return runUndos(state, log);
 }
 

@@ -54,8 +54,9 @@ export async function execIn(options: ExecOptions): Promise<number> {
     for (const s of signals) process.on(s, forward);
     conn.on('close', () => {
       for (const s of signals) process.off(s, forward);
+      // Stop reading our stdin: a pipe that never closes must not keep us alive.
       options.stdin?.removeAllListeners('data');
-      (options.stdin as NodeJS.ReadStream | undefined)?.pause?.();
+      (options.stdin as NodeJS.ReadStream | undefined)?.destroy?.();
       if (error) reject(new UmlenvError(error, `list the machines with: umlenv ps --env ${options.envId}`));
       else if (exit === undefined) reject(new UmlenvError(`the connection to environment ${options.envId} closed before the command finished`, 'check the environment with umlenv ps'));
       else resolve(exit);

@@ -5,6 +5,7 @@ import { UmlenvError, errorMessage } from '../errors.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { requireTool, which } from '../host/tools.js';
 import { guestFile } from '../paths.js';
+import { jailed } from '../host/jail.js';
 import type { ResolvedImage } from './recipe.js';
 import type { ImageStore } from './store.js';
 
@@ -19,24 +20,38 @@ export async function chooseBuilder(wanted = process.env.UMLENV_BUILDER): Promis
     return wanted;
   }
   if (wanted) {
-    throw new UmlenvError(`UMLENV_BUILDER=${wanted} is not a known builder`, 'use mmdebstrap or debootstrap, or unset it');
+    throw new UmlenvError(
+      `UMLENV_BUILDER=${wanted} is not a known builder`,
+      'use mmdebstrap or debootstrap, or unset it',
+    );
   }
   if (await which('mmdebstrap')) return 'mmdebstrap';
   await requireTool('debootstrap', 'to build images (or install mmdebstrap, the faster builder)');
   return 'debootstrap';
 }
 
-export function bootstrapCommand(builder: Builder, image: ResolvedImage, root: string): [string, string[]] {
+export function bootstrapCommand(
+  builder: Builder,
+  image: ResolvedImage,
+  root: string,
+): [string, string[]] {
   const { suite, mirror, packages } = image.recipe;
   const include = `--include=${packages.join(',')}`;
   if (builder === 'mmdebstrap') {
-    return ['mmdebstrap', ['--variant=minbase', include, `--hook-dir=${MERGED_USR_HOOK}`, suite, root, mirror]];
+    return [
+      'mmdebstrap',
+      ['--variant=minbase', include, `--hook-dir=${MERGED_USR_HOOK}`, suite, root, mirror],
+    ];
   }
   return ['debootstrap', ['--variant=minbase', include, suite, root, mirror]];
 }
 
 /** Builds an image from its recipe and publishes it; a failed build leaves nothing behind. */
-export async function buildImage(image: ResolvedImage, store: ImageStore, log: Logger): Promise<void> {
+export async function buildImage(
+  image: ResolvedImage,
+  store: ImageStore,
+  log: Logger,
+): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new UmlenvError(
       `building image ${image.name} needs root: the bootstrap creates device nodes and files owned by other users`,
@@ -44,6 +59,7 @@ export async function buildImage(image: ResolvedImage, store: ImageStore, log: L
     );
   }
   const builder = await chooseBuilder();
+  await requireTool('bwrap', 'to run image builds in their own pid namespace');
   await requireTool('mkfs.ext4', 'to make image file systems');
   await store.checkSpace(image.recipe.sizeBytes / 2 + 2 ** 29);
   const started = Date.now();
@@ -57,14 +73,42 @@ export async function buildImage(image: ResolvedImage, store: ImageStore, log: L
     await installGuest(root, image);
     if (image.recipe.setup) await runSetup(root, image.recipe.setup, log);
     await tidy(root);
-    await run(['mkfs.ext4', ['-q', '-F', '-L', 'umlenv', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-d', root, file, `${image.recipe.sizeBytes / 1024}k`]], log);
+    await run(
+      [
+        'mkfs.ext4',
+        [
+          '-q',
+          '-F',
+          '-L',
+          'umlenv',
+          '-E',
+          'lazy_itable_init=0,lazy_journal_init=0',
+          '-d',
+          root,
+          file,
+          `${image.recipe.sizeBytes / 1024}k`,
+        ],
+      ],
+      log,
+    );
     await run(['e2fsck', ['-f', '-n', file]], log);
     await store.publish(
-      { key: image.key, name: image.name, recipe: image.recipe, builtAt: new Date().toISOString(), buildSeconds: (Date.now() - started) / 1000, builder },
+      {
+        key: image.key,
+        name: image.name,
+        recipe: image.recipe,
+        builtAt: new Date().toISOString(),
+        buildSeconds: (Date.now() - started) / 1000,
+        builder,
+      },
       file,
     );
   } catch (error) {
-    throw new UmlenvError(`building image ${image.name} (${image.key}) failed: ${errorMessage(error)}`, 'see the build output above; nothing was published, so the next run builds again', { cause: error });
+    throw new UmlenvError(
+      `building image ${image.name} (${image.key}) failed: ${errorMessage(error)}`,
+      'see the build output above; nothing was published, so the next run builds again',
+      { cause: error },
+    );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -86,10 +130,42 @@ async function runSetup(root: string, script: string, log: Logger): Promise<void
   await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   try {
     await log.group('Running the image setup script', () =>
-      run(['bwrap', ['--bind', root, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', '/etc/resolv.conf', '/etc/resolv.conf', '--setenv', 'DEBIAN_FRONTEND', 'noninteractive', '--', '/bin/sh', '-euc', script]], log),
+      run(
+        [
+          'bwrap',
+          [
+            '--die-with-parent',
+            '--unshare-pid',
+            '--bind',
+            root,
+            '/',
+            '--proc',
+            '/proc',
+            '--dev',
+            '/dev',
+            '--tmpfs',
+            '/tmp',
+            '--ro-bind',
+            '/etc/resolv.conf',
+            '/etc/resolv.conf',
+            '--setenv',
+            'DEBIAN_FRONTEND',
+            'noninteractive',
+            '--',
+            '/bin/sh',
+            '-euc',
+            script,
+          ],
+        ],
+        log,
+      ),
     );
   } catch (error) {
-    throw new UmlenvError(`the image setup script failed: ${errorMessage(error)}`, 'fix the script under images.NAME.setup', { cause: error });
+    throw new UmlenvError(
+      `the image setup script failed: ${errorMessage(error)}`,
+      'fix the script under images.NAME.setup',
+      { cause: error },
+    );
   } finally {
     await rm(policy, { force: true });
   }
@@ -103,8 +179,13 @@ async function tidy(root: string): Promise<void> {
 }
 
 // Runs a build command with its output streamed line by line to the log.
+// Jailed, so that a build whose umlenv process is killed leaves no apt or dpkg running.
 async function run([cmd, args]: [string, string[]], log: Logger): Promise<void> {
-  const child = execa(cmd, args, { all: true, reject: false, env: { LC_ALL: 'C.UTF-8' } });
+  const child = execa(...jailed(cmd, args, { privileged: true }), {
+    all: true,
+    reject: false,
+    env: { LC_ALL: 'C.UTF-8' },
+  });
   const tail: string[] = [];
   for await (const line of child.iterable({ from: 'all' })) {
     tail.push(line);
@@ -113,6 +194,8 @@ async function run([cmd, args]: [string, string[]], log: Logger): Promise<void> 
   }
   const result = await child;
   if (result.exitCode !== 0) {
-    throw new Error(`${cmd} exited with ${result.exitCode ?? result.signal}: ${tail.slice(-3).join(' | ')}`);
+    throw new Error(
+      `${cmd} exited with ${result.exitCode ?? result.signal}: ${tail.slice(-3).join(' | ')}`,
+    );
   }
 }

@@ -1,5 +1,13 @@
 import type { Duplex } from 'node:stream';
-import { decodeExit, encodeExec, encodeFields, encodeFrame, FrameDecoder, type ExecRequest, type Frame } from './frame.js';
+import {
+  decodeExit,
+  encodeExec,
+  encodeFields,
+  encodeFrame,
+  FrameDecoder,
+  type ExecRequest,
+  type Frame,
+} from './frame.js';
 
 /** Callbacks of one command running in a guest. */
 export interface ExecHandlers {

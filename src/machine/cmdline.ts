@@ -41,18 +41,15 @@ export function kernelArgs(plan: MachinePlan, host: HostSide): string[] {
   ];
 }
 
-/**
- * Runs a program pinned to one CPU (a guest whose processes and kernel sit on different
- * CPUs pays for every syscall twice) in its own pid namespace that dies with its parent,
- * so UML's helper processes cannot outlive the supervisor.
- */
-export function jailed(program: string, args: string[], cpu?: number): [string, string[]] {
-  const jail = ['--die-with-parent', '--unshare-pid', '--bind', '/', '/', '--dev-bind', '/dev', '/dev', '--proc', '/proc', '--', program, ...args];
-  return cpu === undefined ? ['bwrap', jail] : ['taskset', ['-c', String(cpu), 'bwrap', ...jail]];
-}
-
 // A locally administered MAC derived from the address, unique on the environment's switch.
 export function macFor(address: number): string {
-  const bytes = [0x02, 0x75, address >>> 24, (address >>> 16) & 255, (address >>> 8) & 255, address & 255];
+  const bytes = [
+    0x02,
+    0x75,
+    address >>> 24,
+    (address >>> 16) & 255,
+    (address >>> 8) & 255,
+    address & 255,
+  ];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

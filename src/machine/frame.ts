@@ -35,7 +35,8 @@ export class FrameDecoder {
     const frames: Frame[] = [];
     while (this.buffer.length >= HEADER_BYTES) {
       const length = this.buffer.readUInt32BE(5);
-      if (length > MAX_PAYLOAD) throw new Error(`frame of ${length} bytes exceeds the ${MAX_PAYLOAD}-byte limit`);
+      if (length > MAX_PAYLOAD)
+        throw new Error(`frame of ${length} bytes exceeds the ${MAX_PAYLOAD}-byte limit`);
       if (this.buffer.length < HEADER_BYTES + length) break;
       frames.push({
         type: this.buffer.toString('latin1', 0, 1),
@@ -58,7 +59,8 @@ export interface ExecRequest {
 // Exec and configure payloads are NUL-separated fields whose first letter is the tag.
 export function encodeFields(fields: [string, string][]): Buffer {
   for (const [tag, value] of fields) {
-    if (value.includes('\0')) throw new Error(`field ${tag} contains a NUL byte: ${JSON.stringify(value)}`);
+    if (value.includes('\0'))
+      throw new Error(`field ${tag} contains a NUL byte: ${JSON.stringify(value)}`);
   }
   return Buffer.from(fields.map(([tag, value]) => tag + value).join('\0'));
 }

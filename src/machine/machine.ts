@@ -5,7 +5,8 @@ import { UmlenvError } from '../errors.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { processRef, sleep, waitGone, killRef, type ProcessRef } from '../host/process.js';
 import { AgentChannel, type GuestConfig } from './agent.js';
-import { jailed, kernelArgs, type HostSide, type MachinePlan } from './cmdline.js';
+import { jailed } from '../host/jail.js';
+import { kernelArgs, type HostSide, type MachinePlan } from './cmdline.js';
 import { consoleSize, consoleTail } from './console.js';
 
 export interface BootOptions {
@@ -82,7 +83,9 @@ export class Machine {
   private static async attempt(plan: MachinePlan, options: BootOptions, deadline: number) {
     await rm(plan.overlay, { force: true });
     const consoleFile = await open(plan.consoleLog, 'a');
-    const [cmd, args] = jailed(options.host.kernel, kernelArgs(plan, options.host), plan.cpu);
+    const [cmd, args] = jailed(options.host.kernel, kernelArgs(plan, options.host), {
+      cpu: plan.cpu,
+    });
     const child = spawn(cmd, args, {
       stdio: ['ignore', consoleFile.fd, consoleFile.fd, 'pipe'],
       detached: true,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { UmlenvError } from '../errors.js';
 import { killRef, processRef, sleep, waitGone, type ProcessRef } from '../host/process.js';
-import { jailed } from '../machine/cmdline.js';
+import { jailed } from '../host/jail.js';
 
 /**
  * The environment's private layer-2 network. Guests attach to `socket`; a second

@@ -1,0 +1,115 @@
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type Options, type Result } from 'execa';
+import { findByArgument } from '../src/host/process.js';
+import { cliEntry } from '../src/paths.js';
+
+type Cleanup = () => Promise<void>;
+
+const pending = new Set<Cleanup>();
+
+// Wraps a cleanup so the normal path and an interrupt can both call it and it runs once.
+function once(fn: Cleanup): Cleanup {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}
+
+/** Runs fn, then cleanup in every case; an interrupted bench runs the pending ones too. */
+export async function withCleanup<T>(cleanup: Cleanup, fn: () => Promise<T>): Promise<T> {
+  const guarded = once(cleanup);
+  pending.add(guarded);
+  try {
+    return await fn();
+  } finally {
+    await guarded();
+    pending.delete(guarded);
+  }
+}
+
+/** Runs every pending cleanup, newest first, for SIGINT and SIGTERM. */
+export async function cleanUpPending(): Promise<void> {
+  for (const cleanup of [...pending].reverse()) await cleanup().catch(() => {});
+}
+
+/** A private directory under TMPDIR for one step, unmounted and removed afterwards. */
+export async function withTempDir<T>(label: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `umlenv-bench-${label}-`));
+  return withCleanup(() => removeTree(dir), () => fn(dir));
+}
+
+// Bootstrap tools mount proc and friends in their target; a failed run can leave them there.
+async function removeTree(dir: string): Promise<void> {
+  for (const mount of await mountsUnder(dir)) {
+    await execa('umount', ['-l', mount], { reject: false });
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function mountsUnder(dir: string): Promise<string[]> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info
+    .split('\n')
+    .map((line) => line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))))
+    .filter((mount): mount is string => mount !== undefined && mount.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** SIGKILLs the processes whose command line carries marker, which only this bench's children do. */
+export async function killByArgument(marker: string): Promise<number[]> {
+  const pids = await findByArgument(marker);
+  for (const pid of pids) killQuietly(pid);
+  return pids;
+}
+
+/** Sends SIGKILL to a pid or, negative, a process group that may already be gone. */
+export function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Runs the built umlenv CLI, the way a CI job does, and fails with its stderr when it fails. */
+export async function umlenv(args: string[], options: Options = {}): Promise<Result> {
+  const result = await execa(process.execPath, [cliEntry(), ...args], {
+    stdin: 'ignore',
+    reject: false,
+    ...options,
+  });
+  if (result.exitCode !== 0) {
+    const tail = String(result.stderr ?? '').split('\n').slice(-15).join('\n');
+    throw new Error(`umlenv ${args[0]} exited with ${result.exitCode ?? result.signal}:\n${tail}`);
+  }
+  return result;
+}
+
+/** Times fn in seconds of wall clock. */
+export async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const value = await fn();
+  return [(performance.now() - t0) / 1000, value];
+}
+
+/** The median, which one slow outlier run does not move. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Progress for the person waiting; stderr, so stdout carries only the table or JSON. */
+export function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+/** Whether dist/cli.js is older than some source file, so the numbers would describe old code. */
+export async function distIsStale(srcDir: string): Promise<boolean> {
+  const built = (await stat(cliEntry())).mtimeMs;
+  const files = await readdir(srcDir, { recursive: true });
+  for (const file of files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+    if ((await stat(path.join(srcDir, file))).mtimeMs > built) return true;
+  }
+  return false;
+}
