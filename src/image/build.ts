@@ -46,12 +46,8 @@ export function bootstrapCommand(
   return ['debootstrap', ['--variant=minbase', include, suite, root, mirror]];
 }
 
-/** Builds an image from its recipe and publishes it; a failed build leaves nothing behind. */
-export async function buildImage(
-  image: ResolvedImage,
-  store: ImageStore,
-  log: Logger,
-): Promise<void> {
+/** Checks everything a build needs before anything is created; returns the builder to use. */
+export async function prepareBuild(image: ResolvedImage, store: ImageStore): Promise<Builder> {
   if (process.getuid?.() !== 0) {
     throw new UmlenvError(
       `building image ${image.name} needs root: the bootstrap creates device nodes and files owned by other users`,
@@ -62,6 +58,16 @@ export async function buildImage(
   await requireTool('bwrap', 'to run image builds in their own pid namespace');
   await requireTool('mkfs.ext4', 'to make image file systems');
   await store.checkSpace(image.recipe.sizeBytes / 2 + 2 ** 29);
+  return builder;
+}
+
+/** Builds an image from its recipe and publishes it; a failed build leaves nothing behind. */
+export async function buildImage(
+  image: ResolvedImage,
+  store: ImageStore,
+  log: Logger,
+): Promise<void> {
+  const builder = await prepareBuild(image, store);
   const started = Date.now();
   const scratch = await store.scratch(image.key);
   const root = path.join(scratch, 'root');

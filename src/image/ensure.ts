@@ -1,6 +1,6 @@
 import type { Config } from '../config/load.js';
 import { seconds, type Logger } from '../log/logger.js';
-import { buildImage } from './build.js';
+import { buildImage, prepareBuild } from './build.js';
 import { hostMirror } from './mirror.js';
 import { resolveRecipe, type ResolvedImage } from './recipe.js';
 import { ImageStore } from './store.js';
@@ -19,8 +19,11 @@ export async function resolveImages(config: Config, names?: string[]): Promise<R
 }
 
 /** Makes sure every image is in the local store, building the missing ones under the store's lock. */
-export async function ensureImages(images: ResolvedImage[], store: ImageStore, log: Logger): Promise<ReadyImage[]> {
-  await store.sweepScratch();
+export async function ensureImages(
+  images: ResolvedImage[],
+  store: ImageStore,
+  log: Logger,
+): Promise<ReadyImage[]> {
   const ready: ReadyImage[] = [];
   for (const image of images) {
     const ilog = log.child(`image ${image.name}`);
@@ -28,8 +31,10 @@ export async function ensureImages(images: ResolvedImage[], store: ImageStore, l
     if (await store.has(image.key)) {
       ilog.debug(`cached as ${image.key}`);
     } else {
+      await prepareBuild(image, store);
       await store.withBuildLock(image.key, ilog, async () => {
         if (await store.has(image.key)) return;
+        await store.sweepScratch();
         const t0 = Date.now();
         ilog.info(`Building image ${image.key}…`);
         await buildImage(image, store, ilog);

@@ -24,7 +24,10 @@ export function parseSources(text: string, deb822: boolean): Source[] {
         new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(stanza.replace(/^#.*$/gm, ''))?.[1].trim();
       const types = field('Types')?.split(/\s+/) ?? [];
       if (!types.includes('deb') || field('Enabled') === 'no') return undefined;
-      return { uri: field('URIs')?.split(/\s+/)[0] ?? '', suites: field('Suites')?.split(/\s+/) ?? [] };
+      return {
+        uri: field('URIs')?.split(/\s+/)[0] ?? '',
+        suites: field('Suites')?.split(/\s+/) ?? [],
+      };
     })
     .filter((s): s is Source => s !== undefined && s.uri !== '');
 }
@@ -50,7 +53,9 @@ export async function hostMirror(etc = '/etc/apt'): Promise<string> {
     if (entry.endsWith('.sources')) await read(path.join(dir, entry), true);
   }
   // The main archive carries plain suite names; -security and -updates do not.
-  const main = sources.find((s) => /^(https?|file):/.test(s.uri) && s.suites.some((x) => /^[a-z]+$/.test(x)));
+  const main = sources.find(
+    (s) => /^(https?|file):/.test(s.uri) && s.suites.some((x) => /^[a-z]+$/.test(x)),
+  );
   if (!main) {
     throw new UmlenvError(
       `no Debian mirror found in this host's apt sources (${etc})`,

@@ -63,7 +63,15 @@ export class ImageStore {
   /** Holds the build lock of one key while fn runs; other jobs wait for it. */
   async withBuildLock<T>(key: string, log: Logger, fn: () => Promise<T>): Promise<T> {
     await mkdir(this.dir, { recursive: true });
-    const options = { realpath: false, lockfilePath: path.join(this.dir, `${key}.lock`), stale: 30_000, update: 5_000 };
+    // A crashed builder's lock goes stale after 10 s; a live one refreshes it every 2 s.
+    const options = {
+      realpath: false,
+      lockfilePath: path.join(this.dir, `${key}.lock`),
+      stale: 10_000,
+      update: 2_000,
+      onCompromised: (error: Error) =>
+        log.warn(`the build lock of ${key} was taken over: ${error.message}`),
+    };
     let release: () => Promise<void>;
     try {
       release = await lockfile.lock(this.file(key), { ...options, retries: 0 });
@@ -97,7 +105,10 @@ export class ImageStore {
       try {
         const meta: ImageMeta = JSON.parse(await readFile(this.metaFile(key), 'utf8'));
         const st = await stat(this.file(key));
-        const used = await stat(this.usedFile(key)).then((s) => s.mtime, () => st.mtime);
+        const used = await stat(this.usedFile(key)).then(
+          (s) => s.mtime,
+          () => st.mtime,
+        );
         images.push({ ...meta, file: this.file(key), usedBytes: st.blocks * 512, lastUsed: used });
       } catch {
         // an image without metadata is not ours to list
@@ -107,7 +118,8 @@ export class ImageStore {
   }
 
   async remove(key: string): Promise<void> {
-    for (const f of [this.file(key), this.metaFile(key), this.usedFile(key)]) await rm(f, { force: true });
+    for (const f of [this.file(key), this.metaFile(key), this.usedFile(key)])
+      await rm(f, { force: true });
   }
 
   // A scratch directory on the cache's own file system, so publishing is a rename.
@@ -123,15 +135,28 @@ export class ImageStore {
     const entries = await readdir(this.dir).catch(() => [] as string[]);
     for (const e of entries) {
       const m = /^\.build-.+-(\d+)$/.exec(e);
-      if (m && !(await stat(`/proc/${m[1]}`).then(() => true, () => false))) {
+      if (
+        m &&
+        !(await stat(`/proc/${m[1]}`).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         await rm(path.join(this.dir, e), { recursive: true, force: true });
       }
     }
   }
 
   async checkSpace(needBytes: number): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const fs = await statfs(this.dir);
+    let dir = this.dir;
+    while (
+      !(await stat(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      dir = path.dirname(dir);
+    const fs = await statfs(dir);
     const free = fs.bavail * fs.bsize;
     if (free < needBytes) {
       throw new UmlenvError(
