@@ -35,7 +35,10 @@ export async function cleanUpPending(): Promise<void> {
 /** A private directory under TMPDIR for one step, unmounted and removed afterwards. */
 export async function withTempDir<T>(label: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `umlenv-bench-${label}-`));
-  return withCleanup(() => removeTree(dir), () => fn(dir));
+  return withCleanup(
+    () => removeTree(dir),
+    () => fn(dir),
+  );
 }
 
 // Bootstrap tools mount proc and friends in their target; a failed run can leave them there.
@@ -50,12 +53,14 @@ async function mountsUnder(dir: string): Promise<string[]> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');
   return info
     .split('\n')
-    .map((line) => line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))))
+    .map((line) =>
+      line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))),
+    )
     .filter((mount): mount is string => mount !== undefined && mount.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
 }
 
-/** SIGKILLs the processes whose command line carries marker, which only this bench's children do. */
+/** SIGKILLs the processes whose command line carries marker (a path only this bench made). */
 export async function killByArgument(marker: string): Promise<number[]> {
   const pids = await findByArgument(marker);
   for (const pid of pids) killQuietly(pid);
@@ -79,7 +84,10 @@ export async function umlenv(args: string[], options: Options = {}): Promise<Res
     ...options,
   });
   if (result.exitCode !== 0) {
-    const tail = String(result.stderr ?? '').split('\n').slice(-15).join('\n');
+    const tail = String(result.stderr ?? '')
+      .split('\n')
+      .slice(-15)
+      .join('\n');
     throw new Error(`umlenv ${args[0]} exited with ${result.exitCode ?? result.signal}:\n${tail}`);
   }
   return result;

@@ -14,8 +14,9 @@ export interface ReadyImage extends ResolvedImage {
 export async function resolveImages(config: Config, names?: string[]): Promise<ResolvedImage[]> {
   const wanted = names ?? [...new Set(config.machines.map((m) => m.image))];
   const specs = wanted.map((n) => config.images[n]);
-  const mirror = specs.some((s) => !s.mirror) ? await hostMirror() : '';
-  return Promise.all(specs.map((s) => resolveRecipe(s, mirror)));
+  return Promise.all(
+    specs.map(async (s) => resolveRecipe(s, s.mirror ?? (await hostMirror(s.suite)))),
+  );
 }
 
 /** Makes sure every image is in the local store, building the missing ones under the store's lock. */

@@ -5,6 +5,7 @@ import { UmlenvError } from '../errors.js';
 interface Source {
   uri: string;
   suites: string[];
+  signedBy?: string;
 }
 
 // Parses one-line ("deb URI suite ...") and deb822 (.sources) apt source entries.
@@ -14,8 +15,15 @@ export function parseSources(text: string, deb822: boolean): Source[] {
       .split('\n')
       .map((l) => l.replace(/#.*/, '').trim())
       .filter((l) => l.startsWith('deb '))
-      .map((l) => l.replace(/\[[^\]]*\]\s*/, '').split(/\s+/))
-      .map(([, uri, suite]) => ({ uri, suites: suite ? [suite] : [] }));
+      .map((l) => ({
+        options: /\[([^\]]*)\]/.exec(l)?.[1] ?? '',
+        words: l.replace(/\[[^\]]*\]\s*/, '').split(/\s+/),
+      }))
+      .map(({ options, words: [, uri, suite] }) => ({
+        uri,
+        suites: suite ? [suite] : [],
+        signedBy: /signed-by=(\S+)/.exec(options)?.[1],
+      }));
   }
   return text
     .split(/\n\s*\n/)
@@ -36,7 +44,7 @@ export function parseSources(text: string, deb822: boolean): Source[] {
  * The Debian mirror this host's own apt uses: boxes with a local mirror get it for
  * free, and umlenv never names a public mirror itself.
  */
-export async function hostMirror(etc = '/etc/apt'): Promise<string> {
+export async function hostMirror(suite?: string, etc = '/etc/apt'): Promise<string> {
   const sources: Source[] = [];
   const read = async (file: string, deb822: boolean) => {
     try {
@@ -63,4 +71,21 @@ export async function hostMirror(etc = '/etc/apt'): Promise<string> {
     );
   }
   return main.uri.replace(/\/+$/, '');
+}
+
+// The Debian archive among the host's sources: it carries plain suite names (not
+// -security or -updates), and third-party repositories that reuse a suite name are
+// told apart by Debian's archive key or the /debian path.
+export function pickMirror(sources: Source[], suite?: string): Source | undefined {
+  const candidates = sources.filter(
+    (s) => /^(https?|file):/.test(s.uri) && s.suites.some((x) => /^[a-z]+$/.test(x)),
+  );
+  const score = (s: Source) =>
+    (suite && s.suites.includes(suite) ? 4 : 0) +
+    (s.signedBy?.includes('debian-archive-keyring') ? 2 : 0) +
+    (/\/debian\/?$/.test(s.uri) ? 1 : 0);
+  return candidates.reduce<Source | undefined>(
+    (best, s) => (!best || score(s) > score(best) ? s : best),
+    undefined,
+  );
 }

@@ -75,7 +75,9 @@ export class Machine {
               : `it was not ready after ${seconds(options.timeoutMs)}`;
       throw new UmlenvError(
         `machine ${plan.name} did not start: ${what}. Last console lines:\n${tail}`,
-        `see the whole console log with: umlenv logs ${plan.name}`,
+        outcome.kind === 'stalled' || outcome.kind === 'timeout'
+          ? 'a slow or overloaded host needs a longer watchdog: raise UMLENV_BOOT_STALL_MS or UMLENV_BOOT_TIMEOUT_MS'
+          : 'the console lines above end the boot log; check the kernel (UMLENV_KERNEL) and the image',
       );
     }
   }
@@ -92,7 +94,10 @@ export class Machine {
       env: { PATH: process.env.PATH, TMPDIR: options.memoryDir, HOME: '/nonexistent' },
     });
     const spawned = await new Promise<ProcessRef | undefined>((resolve) => {
-      child.once('spawn', () => resolve(processRef(child.pid!)));
+      // A kernel that exits at once is gone before /proc can be read: still name it.
+      child.once('spawn', () =>
+        resolve(processRef(child.pid!).then((r) => r ?? { pid: child.pid!, startTime: 'exited' })),
+      );
       child.once('error', () => resolve(undefined));
     });
     await consoleFile.close();

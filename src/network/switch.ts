@@ -24,17 +24,28 @@ export async function startUmlSwitch(
   const [cmd, args] = jailed('uml_switch', ['-unix', socket]);
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
   const ref = await new Promise<ProcessRef | undefined>((resolve) => {
-    child.once('spawn', () => resolve(processRef(child.pid!)));
+    child.once('spawn', () =>
+      resolve(processRef(child.pid!).then((r) => r ?? { pid: child.pid!, startTime: 'exited' })),
+    );
     child.once('error', () => resolve(undefined));
   });
-  if (!ref) throw new UmlenvError('cannot start uml_switch', 'install it with: apt-get install uml-utilities bubblewrap');
+  if (!ref)
+    throw new UmlenvError(
+      'cannot start uml_switch',
+      'install it with: apt-get install uml-utilities bubblewrap',
+    );
   await onProcess(ref);
   const stop = async () => {
     await killRef(ref);
     await waitGone(ref, 2000);
   };
   const end = Date.now() + timeoutMs;
-  while (!(await stat(socket).then((s) => s.isSocket(), () => false))) {
+  while (
+    !(await stat(socket).then(
+      (s) => s.isSocket(),
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > end) {
       await stop();
       throw new UmlenvError(

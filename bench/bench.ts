@@ -1,0 +1,126 @@
+// `npm run bench`: what umlenv costs next to doing the same by hand, with pass/fail targets.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { describeError } from '../src/errors.js';
+import { cliEntry } from '../src/paths.js';
+import { bareBoots, coldBuild, imageUnderTest, plainDebootstrap, warmUps } from './measure.js';
+import { checks, renderTable, summarizeBoots, summarizeUps, type Results } from './report.js';
+import { cleanUpPending, distIsStale, progress } from './support.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(HERE);
+const CONFIG = path.join(ROOT, 'examples', 'three-machines', 'umlenv.yml');
+const USAGE = `usage: npm run bench -- [--runs N] [--skip-cold] [--json-only]
+  --runs N     runs per timed step whose median is reported (default 5)
+  --skip-cold  skip the cold image build and plain debootstrap (about a minute)
+  --json-only  print the JSON result on stdout instead of the table
+`;
+
+interface Options {
+  runs: number;
+  skipCold: boolean;
+  jsonOnly: boolean;
+}
+
+// Reads the flags; a bad one prints the usage and exits 2 before anything starts.
+function options(argv: string[]): Options {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        runs: { type: 'string', default: '5' },
+        'skip-cold': { type: 'boolean', default: false },
+        'json-only': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    const runs = Number(values.runs);
+    if (!Number.isInteger(runs) || runs < 1)
+      throw new Error(`--runs ${values.runs} is not a positive integer`);
+    return { runs, skipCold: values['skip-cold'], jsonOnly: values['json-only'] };
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+// Runs one step; its failure is recorded and the next step still runs.
+async function step<T>(r: Results, name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  progress(`${name}…`);
+  try {
+    return await fn();
+  } catch (error) {
+    progress(`${name} failed: ${describeError(error)}`);
+    r.errors.push({ step: name, message: describeError(error) });
+    return undefined;
+  }
+}
+
+// Every measurement in order: the warm ones first, then the slow cold ones.
+async function measure(r: Results): Promise<void> {
+  r.distStale = await distIsStale(path.join(ROOT, 'src'));
+  if (r.distStale)
+    progress('warning: dist/cli.js is older than src/; these numbers describe the old build');
+  r.image = await step(r, 'image', () => imageUnderTest(CONFIG));
+  if (r.image) {
+    const file = r.image.file;
+    const boots = await step(r, 'bare boot', () => bareBoots(file, r.options.runs));
+    if (boots) r.bareBoot = summarizeBoots(boots);
+  }
+  const ups = await step(r, 'umlenv up', () => warmUps(CONFIG, r.options.runs));
+  if (ups) r.up = summarizeUps(ups);
+  if (!r.options.skipCold) {
+    r.coldBuild = await step(r, 'cold image build', () => coldBuild(CONFIG));
+    r.debootstrap = await step(r, 'plain debootstrap', () => plainDebootstrap(CONFIG));
+  }
+}
+
+// Keeps every run (bench-DATE.json) and the last one under a fixed name (latest.json).
+async function save(r: Results): Promise<string> {
+  const dir = path.join(HERE, 'results');
+  await mkdir(dir, { recursive: true });
+  const json = JSON.stringify(r, null, 2) + '\n';
+  const stamp = r.startedAt.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const file = path.join(dir, `bench-${stamp}.json`);
+  await writeFile(file, json);
+  await writeFile(path.join(dir, 'latest.json'), json);
+  return file;
+}
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  if (!existsSync(cliEntry())) {
+    process.stderr.write(`bench: ${cliEntry()} is missing; run npm run build first\n`);
+    process.exit(1);
+  }
+  // A lasting listener: execa's exit hook kills the process on a signal nobody else handles,
+  // which would cut the `umlenv down` of the cleanup short.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => void cleanUpPending().finally(() => process.exit(130)));
+  }
+  const r: Results = {
+    startedAt: new Date().toISOString(),
+    host: { release: os.release(), cpus: os.availableParallelism(), node: process.version },
+    options: { runs: opts.runs, skipCold: opts.skipCold },
+    config: path.relative(ROOT, CONFIG),
+    checks: [],
+    errors: [],
+  };
+  await measure(r);
+  r.checks = checks(r);
+  r.finishedAt = new Date().toISOString();
+  const file = await save(r);
+  process.stdout.write(opts.jsonOnly ? JSON.stringify(r, null, 2) + '\n' : renderTable(r));
+  progress(`results written to ${path.relative(ROOT, file)} and bench/results/latest.json`);
+  process.exitCode = r.errors.length ? 1 : 0;
+}
+
+await main();

@@ -1,0 +1,188 @@
+import {
+  RAID6_OFF,
+  type BareBoots,
+  type ColdBuild,
+  type Debootstrap,
+  type ImageUnderTest,
+  type UpRun,
+} from './measure.js';
+import { median } from './support.js';
+
+/** The targets umlenv promises, in one place so the table and the JSON agree. */
+export const TARGETS = {
+  upPerBareBoot: 2,
+  downSeconds: 0.5,
+  coldPerDebootstrap: 0.6,
+  overlayBytes: 2 ** 20,
+};
+
+export interface UpSummary {
+  machines: number;
+  upSeconds: number;
+  downSeconds: number;
+  bootSeconds: Record<string, number>;
+  overlayBytes: Record<string, number>;
+  pssBytesPerMachine: number;
+  pssBytesPerMachinePerProcess: number;
+  runs: UpRun[];
+}
+
+export interface Check {
+  id: 'up' | 'down' | 'overlay' | 'cold';
+  value: number;
+  limit: number;
+  pass: boolean;
+}
+
+/** Everything one bench run measured; written as JSON and rendered as the table. */
+export interface Results {
+  startedAt: string;
+  finishedAt?: string;
+  host: { release: string; cpus: number; node: string };
+  options: { runs: number; skipCold: boolean };
+  config: string;
+  distStale?: boolean;
+  image?: ImageUnderTest;
+  bareBoot?: BareBoots & { plainMedian: number; raid6OffMedian: number };
+  up?: UpSummary;
+  coldBuild?: ColdBuild;
+  debootstrap?: Debootstrap;
+  checks: Check[];
+  errors: { step: string; message: string }[];
+}
+
+/** Medians of the bare boots, the numbers the ratios use. */
+export function summarizeBoots(boots: BareBoots): NonNullable<Results['bareBoot']> {
+  return { ...boots, plainMedian: median(boots.plain), raid6OffMedian: median(boots.raid6Off) };
+}
+
+/** Medians over the up/down runs, per machine where the number is per machine. */
+export function summarizeUps(runs: UpRun[]): UpSummary {
+  const names = Object.keys(runs[0].bootSeconds);
+  const perMachine = (pick: (r: UpRun) => Record<string, number>) =>
+    Object.fromEntries(names.map((n) => [n, median(runs.map((r) => pick(r)[n]))]));
+  return {
+    machines: names.length,
+    upSeconds: median(runs.map((r) => r.upSeconds)),
+    downSeconds: median(runs.map((r) => r.downSeconds)),
+    bootSeconds: perMachine((r) => r.bootSeconds),
+    overlayBytes: perMachine((r) => r.overlayBytes),
+    pssBytesPerMachine: median(runs.map((r) => r.pssBytesPerMachine)),
+    pssBytesPerMachinePerProcess: median(runs.map((r) => r.pssBytesPerMachinePerProcess)),
+    runs,
+  };
+}
+
+/** The pass/fail verdicts for whatever was measured; a missing input means no verdict. */
+export function checks(r: Results): Check[] {
+  const out: Check[] = [];
+  const add = (id: Check['id'], value: number, limit: number) =>
+    out.push({ id, value, limit, pass: value <= limit });
+  if (r.up && r.bareBoot) add('up', r.up.upSeconds, TARGETS.upPerBareBoot * r.bareBoot.plainMedian);
+  if (r.up) add('down', r.up.downSeconds, TARGETS.downSeconds);
+  if (r.up) add('overlay', Math.max(...Object.values(r.up.overlayBytes)), TARGETS.overlayBytes);
+  if (r.coldBuild && r.debootstrap) {
+    add('cold', r.coldBuild.seconds, TARGETS.coldPerDebootstrap * r.debootstrap.seconds);
+  }
+  return out;
+}
+
+type Row = [measurement: string, value: string, target: string, result: string];
+
+const secs = (s: number) => `${s.toFixed(s < 10 ? 2 : 1)} s`;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+const times = (x: number) => `${x.toFixed(2)}×`;
+const verdict = (r: Results, id: Check['id'], pass = r.checks.find((c) => c.id === id)?.pass) =>
+  pass === undefined ? '-' : pass ? 'PASS' : 'FAIL';
+
+const info = (measurement: string, value: string): Row => [measurement, value, '-', '-'];
+const ratioTarget = (factor: number, what: string, base?: number) =>
+  base === undefined ? `needs ${what}` : `≤ ${factor}× ${what} = ${secs(factor * base)}`;
+const ratio = (value: number, what: string, base?: number) =>
+  base === undefined ? '' : ` = ${times(value / base)} ${what}`;
+
+// The bare boot rows: the reference every ratio of `up` is taken against.
+function bootRows(r: Results): Row[] {
+  if (!r.bareBoot) return [info('bare boot', failedOr(r, 'bare boot'))];
+  return [
+    info('bare boot, plain (= one bare boot)', secs(r.bareBoot.plainMedian)),
+    info(`bare boot, ${RAID6_OFF}`, secs(r.bareBoot.raid6OffMedian)),
+  ];
+}
+
+// The warm `up` against one bare boot, then how long each machine took inside it.
+function upRows(r: Results, up: UpSummary): Row[] {
+  const plain = r.bareBoot?.plainMedian;
+  const rows: Row[] = [
+    [
+      `umlenv up, ${up.machines} machines (warm)`,
+      secs(up.upSeconds) + ratio(up.upSeconds, 'bare boot', plain),
+      ratioTarget(TARGETS.upPerBareBoot, 'bare boot', plain),
+      verdict(r, 'up'),
+    ],
+  ];
+  if (r.bareBoot) {
+    const fair = times(up.upSeconds / r.bareBoot.raid6OffMedian);
+    rows.push(info(`  up vs bare boot with ${RAID6_OFF}`, fair));
+  }
+  for (const [name, s] of Object.entries(up.bootSeconds)) {
+    rows.push(info(`  boot of ${name} (ps)`, secs(s)));
+  }
+  return rows;
+}
+
+// What a running environment costs the host, and how fast it goes away.
+function footprintRows(r: Results, up: UpSummary): Row[] {
+  const overlayTarget = `≤ ${mib(TARGETS.overlayBytes)}`;
+  return [
+    ['umlenv down', secs(up.downSeconds), `≤ ${secs(TARGETS.downSeconds)}`, verdict(r, 'down')],
+    ...Object.entries(up.overlayBytes).map(([name, b]): Row => {
+      const pass = verdict(r, 'overlay', b <= TARGETS.overlayBytes);
+      return [`overlay of ${name} after boot`, mib(b), overlayTarget, pass];
+    }),
+    info('host memory per idle machine (PSS)', mib(up.pssBytesPerMachine)),
+    info('  same, summed per process (overcounts)', mib(up.pssBytesPerMachinePerProcess)),
+  ];
+}
+
+// The image rows: a cold umlenv build against the debootstrap a user would run.
+function imageRows(r: Results): Row[] {
+  if (r.options.skipCold) {
+    return [info('cold image build / plain debootstrap', 'skipped (--skip-cold)')];
+  }
+  const { coldBuild: cold, debootstrap: plain } = r;
+  const builder = cold?.builder ? ` (${cold.builder})` : '';
+  const coldValue = cold
+    ? secs(cold.seconds) + ratio(cold.seconds, 'debootstrap', plain?.seconds)
+    : failedOr(r, 'cold image build');
+  return [
+    [
+      `cold image build${builder}`,
+      coldValue,
+      ratioTarget(TARGETS.coldPerDebootstrap, 'debootstrap', plain?.seconds),
+      verdict(r, 'cold'),
+    ],
+    info('plain debootstrap', plain ? secs(plain.seconds) : failedOr(r, 'plain debootstrap')),
+  ];
+}
+
+function failedOr(r: Results, step: string): string {
+  return r.errors.some((e) => e.step === step) ? 'ERROR (see below)' : 'not measured';
+}
+
+/** The human report: a padded table, then the errors in full. */
+export function renderTable(r: Results): string {
+  const upOrError = r.up
+    ? [...upRows(r, r.up), ...footprintRows(r, r.up)]
+    : [info('umlenv up (warm)', failedOr(r, 'umlenv up'))];
+  const rows: Row[] = [...bootRows(r), ...upOrError, ...imageRows(r)];
+  const all: Row[] = [['measurement', 'value', 'target', 'result'], ...rows];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((row) => row[i].length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  const lines = [line(all[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const notes = [`medians of ${r.options.runs} runs; image ${r.image?.key ?? '?'}`];
+  notes.push(`${r.host.cpus} CPUs, host kernel ${r.host.release}, node ${r.host.node}`);
+  if (r.distStale) notes.push('warning: dist/cli.js is older than src/; run npm run build');
+  const errors = r.errors.map((e) => `error in ${e.step}: ${e.message}`);
+  return [...lines, '', ...notes, ...errors].join('\n') + '\n';
+}
