@@ -35,6 +35,7 @@ export function parseSources(text: string, deb822: boolean): Source[] {
       return {
         uri: field('URIs')?.split(/\s+/)[0] ?? '',
         suites: field('Suites')?.split(/\s+/) ?? [],
+        signedBy: field('Signed-By'),
       };
     })
     .filter((s): s is Source => s !== undefined && s.uri !== '');
