@@ -3,7 +3,6 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { loadConfig } from '../src/config/load.js';
-import { umlDir } from '../src/environment/start.js';
 import { envDir, readState, type EnvState } from '../src/environment/state.js';
 import { findByArgument, sleep } from '../src/host/process.js';
 import { requireTool } from '../src/host/tools.js';
@@ -182,7 +181,7 @@ async function warmUp(config: string, id: string): Promise<UpRun> {
     const overlayBytes = await overlaySizes(state);
     const bootSeconds = await machineBoots(id);
     await sleep(2000);
-    const pss = await pssBytes(`uml_dir=${umlDir(state.dir)}`);
+    const pss = await pssBytes(state.machines.map((m) => `uml_dir=${m.umlDir}`));
     const [downSeconds] = await timed(() => umlenv(['down', '--env', id]));
     isDown = true;
     await assertTornDown(state);
@@ -218,10 +217,11 @@ async function overlaySizes(state: EnvState): Promise<Record<string, number>> {
 // Proportional set size of the environment's guest processes. UML's kernel process and its
 // I/O helpers share one address space (clone with CLONE_VM), and each of their smaps_rollup
 // reports that whole space, so processes with identical maps and usage are counted once.
-async function pssBytes(marker: string): Promise<{ perSpace: number; perProcess: number }> {
+async function pssBytes(markers: string[]): Promise<{ perSpace: number; perProcess: number }> {
   const spaces = new Map<string, number>();
   let perProcess = 0;
-  for (const pid of await findByArgument(marker)) {
+  const pids = (await Promise.all(markers.map((m) => findByArgument(m)))).flat();
+  for (const pid of pids) {
     const [maps, rollup] = await Promise.all(
       ['maps', 'smaps_rollup'].map((f) => readFile(`/proc/${pid}/${f}`, 'utf8').catch(() => '')),
     );
@@ -236,7 +236,7 @@ async function pssBytes(marker: string): Promise<{ perSpace: number; perProcess:
 // A down that leaves a process or the directory behind is a bug, not a time to report.
 async function assertTornDown(state: EnvState): Promise<void> {
   const left = [
-    ...(await killByArgument(`uml_dir=${umlDir(state.dir)}`)),
+    ...(await Promise.all(state.machines.map((m) => killByArgument(`uml_dir=${m.umlDir}`)))).flat(),
     ...(await killByArgument(path.join(state.dir, 'switch.sock'))),
   ];
   const dirLeft = await stat(state.dir).then(

@@ -26,11 +26,19 @@ export function program(): Command {
   const cli = new Command('umlenv')
     .description('Fresh, isolated multi-machine test environments on User-Mode Linux')
     .version(VERSION)
-    .addOption(new Option('--log-level <level>', 'how much to print').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'how much to print')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
     .enablePositionalOptions()
     .showHelpAfterError();
   const logger = () => stderrLogger(cli.opts().logLevel as Level);
-  const envOption = () => new Option('--env <id>', 'environment id (default: from UMLENV_ENV, the CI job, or this directory)');
+  const envOption = () =>
+    new Option(
+      '--env <id>',
+      'environment id (default: from UMLENV_ENV, the CI job, or this directory)',
+    );
   const configOption = () => new Option('-f, --file <path>', 'config file').default('umlenv.yml');
 
   cli
@@ -38,7 +46,11 @@ export function program(): Command {
     .description('build or restore images, start the switch and boot every machine')
     .addOption(configOption())
     .addOption(envOption())
-    .addOption(new Option('--ttl <duration>', 'tear the environment down after this long').default(6 * 36e5, '6h').argParser(parseDuration))
+    .addOption(
+      new Option('--ttl <duration>', 'tear the environment down after this long')
+        .default(6 * 36e5, '6h')
+        .argParser(parseDuration),
+    )
     .action(async (o) => {
       const { state } = await up({ configFile: o.file, envId: o.env, ttlMs: o.ttl, log: logger() });
       process.stdout.write(`${state.id}\n`);
@@ -62,9 +74,19 @@ export function program(): Command {
     .action(async (o) => {
       if (o.all) return listEnvironments(o.json);
       const { dir } = await liveEnvironment(environmentId(o.env));
-      const [status] = await request<{ phase: string; machines: MachineStatus[] }>(dir, { op: 'status' });
+      const [status] = await request<{ phase: string; machines: MachineStatus[] }>(dir, {
+        op: 'status',
+      });
       if (o.json) return void process.stdout.write(JSON.stringify(status, null, 2) + '\n');
-      table(['MACHINE', 'STATE', 'ADDRESS', 'BOOT'], status.machines.map((m) => [m.name, m.state, m.address, m.bootSeconds === undefined ? '-' : `${m.bootSeconds.toFixed(2)} s`]));
+      table(
+        ['MACHINE', 'STATE', 'ADDRESS', 'BOOT'],
+        status.machines.map((m) => [
+          m.name,
+          m.state,
+          m.address,
+          m.bootSeconds === undefined ? '-' : `${m.bootSeconds.toFixed(2)} s`,
+        ]),
+      );
     });
 
   cli
@@ -96,14 +118,24 @@ export function program(): Command {
     .addOption(envOption())
     .argument('<machine>')
     .action(async (machine: string, o) => {
-      if (!process.stdin.isTTY) throw new UmlenvError('umlenv shell needs a terminal on stdin', 'use umlenv exec MACHINE -- sh -c "…" in scripts');
+      if (!process.stdin.isTTY)
+        throw new UmlenvError(
+          'umlenv shell needs a terminal on stdin',
+          'use umlenv exec MACHINE -- sh -c "…" in scripts',
+        );
       const { rows = 24, columns = 80 } = process.stdout;
       process.stdin.setRawMode(true);
       try {
         process.exitCode = await execIn({
           envId: environmentId(o.env),
           machine,
-          argv: ['script', '-q', '-c', `stty rows ${rows} cols ${columns}; exec bash -l || exec sh -l`, '/dev/null'],
+          argv: [
+            'script',
+            '-q',
+            '-c',
+            `stty rows ${rows} cols ${columns}; exec bash -l || exec sh -l`,
+            '/dev/null',
+          ],
           env: { TERM: process.env.TERM ?? 'xterm' },
           stdin: process.stdin,
           stdout: process.stdout,
@@ -122,18 +154,55 @@ export function program(): Command {
     .action(async (machine: string, o) => {
       const id = environmentId(o.env);
       const state = await readState(envDir(id));
-      if (!state) throw new UmlenvError(`environment ${id} is not up`, 'name another with --env (umlenv ps --all lists them)');
+      if (!state)
+        throw new UmlenvError(
+          `environment ${id} is not up`,
+          'name another with --env (umlenv ps --all lists them)',
+        );
       const plan = state.machines.find((m) => m.name === machine);
-      if (!plan) throw new UmlenvError(`no machine named ${machine} in environment ${id}`, `use one of: ${state.machines.map((m) => m.name).join(', ')}`);
+      if (!plan)
+        throw new UmlenvError(
+          `no machine named ${machine} in environment ${id}`,
+          `use one of: ${state.machines.map((m) => m.name).join(', ')}`,
+        );
       process.stdout.write(await readFile(plan.consoleLog));
     });
 
   cli
+    .command('port')
+    .description('print the host address that forwards to a guest port')
+    .addOption(envOption())
+    .argument('<machine>')
+    .argument('<guest-port>')
+    .action(async (machine: string, guestPort: string, o) => {
+      const { state } = await liveEnvironment(environmentId(o.env));
+      const plan = state.machines.find((m) => m.name === machine);
+      if (!plan)
+        throw new UmlenvError(
+          `no machine named ${machine} in environment ${state.id}`,
+          `use one of: ${state.machines.map((m) => m.name).join(', ')}`,
+        );
+      const port = plan.ports.find((p) => p.guestPort === Number(guestPort));
+      if (!port) {
+        const published = plan.ports.map((p) => p.guestPort).join(', ') || 'none';
+        throw new UmlenvError(
+          `machine ${machine} does not publish port ${guestPort} (published: ${published})`,
+          `add "HOST_PORT:${guestPort}" to ports: of ${machine}`,
+        );
+      }
+      process.stdout.write(`${port.hostAddress}:${port.hostPort}\n`);
+    });
+
+  cli
     .command('gc')
-    .description('finish the teardown of environments whose owner died or whose time to live passed')
+    .description(
+      'finish the teardown of environments whose owner died or whose time to live passed',
+    )
     .action(async () => {
       const collected = await gc(logger());
-      logger().info(collected.length ? `collected ${collected.length} environment(s)` : 'nothing to collect');
+      logger().info(
+        collected.length ? `collected ${collected.length} environment(s)` : 'nothing to collect',
+      );
       if (collected.some((c) => c.errors.length)) process.exitCode = 1;
     });
 
@@ -146,22 +215,44 @@ export function program(): Command {
     .action(async (names: string[], o) => {
       const config = await loadConfig(o.file);
       for (const n of names) {
-        if (!config.images[n]) throw new UmlenvError(`no image named ${n} in ${o.file}`, `use one of: ${Object.keys(config.images).join(', ')}`);
+        if (!config.images[n])
+          throw new UmlenvError(
+            `no image named ${n} in ${o.file}`,
+            `use one of: ${Object.keys(config.images).join(', ')}`,
+          );
       }
-      const ready = await ensureImages(await resolveImages(config, names.length ? names : undefined), new ImageStore(), logger());
-      for (const i of ready) process.stdout.write(`${i.name}\t${i.key}\t${i.built ? 'built' : 'cached'}\n`);
+      const ready = await ensureImages(
+        await resolveImages(config, names.length ? names : undefined),
+        new ImageStore(),
+        logger(),
+      );
+      for (const i of ready)
+        process.stdout.write(`${i.name}\t${i.key}\t${i.built ? 'built' : 'cached'}\n`);
     });
   image
     .command('ls')
     .description('list cached images')
     .action(async () => {
       const images = await new ImageStore().list();
-      table(['KEY', 'NAME', 'SUITE', 'DISK', 'LAST USED'], images.map((i) => [i.key, i.name, i.recipe.suite, mib(i.usedBytes), i.lastUsed.toISOString()]));
+      table(
+        ['KEY', 'NAME', 'SUITE', 'DISK', 'LAST USED'],
+        images.map((i) => [
+          i.key,
+          i.name,
+          i.recipe.suite,
+          mib(i.usedBytes),
+          i.lastUsed.toISOString(),
+        ]),
+      );
     });
   image
     .command('prune')
     .description('remove cached images not used recently and not used by a live environment')
-    .addOption(new Option('--older-than <duration>', 'remove images last used before this').default(14 * 864e5, '14d').argParser(parseDuration))
+    .addOption(
+      new Option('--older-than <duration>', 'remove images last used before this')
+        .default(14 * 864e5, '14d')
+        .argParser(parseDuration),
+    )
     .option('--all', 'remove every image no live environment uses')
     .action(async (o) => {
       const store = new ImageStore();
@@ -171,7 +262,8 @@ export function program(): Command {
         if (s && (await isAlive(s.owner))) s.images.forEach((k) => inUse.add(k));
       }
       for (const i of await store.list()) {
-        if (inUse.has(i.key) || (!o.all && Date.now() - i.lastUsed.getTime() < o.olderThan)) continue;
+        if (inUse.has(i.key) || (!o.all && Date.now() - i.lastUsed.getTime() < o.olderThan))
+          continue;
         await store.remove(i.key);
         process.stdout.write(`removed ${i.key} (${i.name})\n`);
       }
@@ -182,7 +274,10 @@ export function program(): Command {
     .description('print the JSON Schema of umlenv.yml')
     .action(() => void process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n'));
 
-  cli.command('__supervise', { hidden: true }).argument('<dir>').action((dir: string) => supervise(path.resolve(dir)));
+  cli
+    .command('__supervise', { hidden: true })
+    .argument('<dir>')
+    .action((dir: string) => supervise(path.resolve(dir)));
   return cli;
 }
 
@@ -190,7 +285,11 @@ function parseEnvVars(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq < 1) throw new UmlenvError(`--env-var ${JSON.stringify(pair)} is not KEY=VALUE`, 'write it as -e NAME=value');
+    if (eq < 1)
+      throw new UmlenvError(
+        `--env-var ${JSON.stringify(pair)} is not KEY=VALUE`,
+        'write it as -e NAME=value',
+      );
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
@@ -200,13 +299,28 @@ async function listEnvironments(json: boolean): Promise<void> {
   const rows = [];
   for (const dir of await listEnvDirs()) {
     const s = await readState(dir);
-    if (s) rows.push({ id: s.id, phase: (await isAlive(s.owner)) ? s.phase : 'orphaned', machines: s.machines.length, createdAt: s.createdAt });
+    if (s)
+      rows.push({
+        id: s.id,
+        phase: (await isAlive(s.owner)) ? s.phase : 'orphaned',
+        machines: s.machines.length,
+        createdAt: s.createdAt,
+      });
   }
   if (json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-  table(['ENVIRONMENT', 'PHASE', 'MACHINES', 'CREATED'], rows.map((r) => [r.id, r.phase, String(r.machines), r.createdAt]));
+  table(
+    ['ENVIRONMENT', 'PHASE', 'MACHINES', 'CREATED'],
+    rows.map((r) => [r.id, r.phase, String(r.machines), r.createdAt]),
+  );
 }
 
 function table(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const row of [header, ...rows]) process.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  for (const row of [header, ...rows])
+    process.stdout.write(
+      row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
 }

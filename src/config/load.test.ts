@@ -140,7 +140,7 @@ describe('unknown keys', () => {
 
   it('rejects an unknown machine key and lists the allowed ones', () => {
     expect(rejection(oneImage('  web:', '    cpu: 2')).message).toMatch(
-      /^env\.yml:5:5: machines\.web\.cpu: unknown key \(allowed here: image, address, memory\)$/,
+      /^env\.yml:5:5: machines\.web\.cpu: unknown key \(allowed here: image, address, memory, ports, shares\)$/,
     );
   });
 
@@ -160,7 +160,7 @@ describe('unknown keys', () => {
       '  web: {}',
     );
     expect(rejection(text).message).toMatch(
-      /^env\.yml:2:3: network\.cidr: unknown key \(allowed here: subnet\)$/,
+      /^env\.yml:2:3: network\.cidr: unknown key \(allowed here: subnet, host, nat\)$/,
     );
   });
 });
@@ -342,7 +342,7 @@ describe('images', () => {
     );
   });
 
-  it.each(['ftp://deb.debian.org/debian', 'not a url'])('rejects the mirror %j', (mirror) => {
+  it.each(['ftp://mirror.example/debian', 'not a url'])('rejects the mirror %j', (mirror) => {
     expect(rejection(imageWith(`    mirror: ${mirror}`)).message).toBe(
       `env.yml:3:13: images.base.mirror: "${mirror}" must be an http, https or file URL of a Debian mirror`,
     );
@@ -417,7 +417,9 @@ describe('valid configs', () => {
       images: {
         base: { name: 'base', suite: 'bookworm', packages: [], sizeBytes: GiB },
       },
-      machines: [{ name: 'web', image: 'base', memoryBytes: 256 * MiB }],
+      machines: [{ name: 'web', image: 'base', memoryBytes: 256 * MiB, ports: [], shares: [] }],
+      host: false,
+      nat: false,
     });
   });
 
@@ -429,8 +431,22 @@ describe('valid configs', () => {
 
   it('accepts a machine with an empty body', () => {
     expect(parseConfig(oneImage('  frontend:', '  backend: {}'), FILE).machines).toEqual([
-      { name: 'frontend', image: 'base', address: undefined, memoryBytes: 256 * MiB },
-      { name: 'backend', image: 'base', address: undefined, memoryBytes: 256 * MiB },
+      {
+        name: 'frontend',
+        image: 'base',
+        address: undefined,
+        memoryBytes: 256 * MiB,
+        ports: [],
+        shares: [],
+      },
+      {
+        name: 'backend',
+        image: 'base',
+        address: undefined,
+        memoryBytes: 256 * MiB,
+        ports: [],
+        shares: [],
+      },
     ]);
   });
 
@@ -467,7 +483,7 @@ describe('valid configs', () => {
       '  base: {}',
       '  db-image:',
       '    suite: trixie',
-      '    mirror: http://deb.debian.org/debian',
+      '    mirror: http://mirror.example/debian',
       '    packages: [postgresql, curl=7.88.1-10]',
       '    setup: |',
       '      echo ready > /etc/motd',
@@ -487,16 +503,18 @@ describe('valid configs', () => {
         'db-image': {
           name: 'db-image',
           suite: 'trixie',
-          mirror: 'http://deb.debian.org/debian',
+          mirror: 'http://mirror.example/debian',
           packages: ['postgresql', 'curl=7.88.1-10'],
           setup: 'echo ready > /etc/motd\n',
           sizeBytes: 2 * GiB,
         },
       },
       machines: [
-        { name: 'db', image: 'db-image', memoryBytes: GiB },
-        { name: 'web', image: 'base', memoryBytes: 512 * MiB },
+        { name: 'db', image: 'db-image', memoryBytes: GiB, ports: [], shares: [] },
+        { name: 'web', image: 'base', memoryBytes: 512 * MiB, ports: [], shares: [] },
       ],
+      host: false,
+      nat: false,
     });
   });
 

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar } from 'yaml';
@@ -17,6 +18,7 @@ import {
   imageSchema,
   machineSchema,
   networkSchema,
+  PORT,
   type RawConfig,
 } from './schema.js';
 import { parseSize } from './size.js';
@@ -31,12 +33,28 @@ export interface ImageSpec {
   sizeBytes: number;
 }
 
+/** A host port forwarded to a guest port. */
+export interface PortSpec {
+  hostAddress: string;
+  hostPort: number;
+  guestPort: number;
+}
+
+/** A host directory mounted in a guest. */
+export interface ShareSpec {
+  host: string;
+  guest: string;
+  readonly: boolean;
+}
+
 export interface MachineSpec {
   name: string;
   image: string;
   /** A fixed address, or undefined for the next free one. */
   address?: number;
   memoryBytes: number;
+  ports: PortSpec[];
+  shares: ShareSpec[];
 }
 
 /** A validated umlenv.yml. */
@@ -45,6 +63,9 @@ export interface Config {
   images: Record<string, ImageSpec>;
   machines: MachineSpec[];
   subnet?: Subnet;
+  /** A tap device links the network to the host (asked for, or implied by nat or ports). */
+  host: boolean;
+  nat: boolean;
 }
 
 export class ConfigError extends UmlenvError {
@@ -270,7 +291,35 @@ function resolve(raw: RawConfig, file: string, locate: Locate): Config {
         );
       taken.set(address, name);
     }
-    machines.push({ name, image: image!, address, memoryBytes: parseSize(m.memory)! });
+    const ports = m.ports.map((spec, i) => parsePort(spec, `machines.${name}.ports.${i}`, fail));
+    const shares = m.shares.map((sh, i) => ({
+      host: path.resolve(path.dirname(file), sh.host),
+      guest: sh.guest,
+      readonly: sh.readonly,
+      key: `machines.${name}.shares.${i}`,
+    }));
+    for (const sh of shares) {
+      let isDir = false;
+      try {
+        isDir = statSync(sh.host).isDirectory();
+      } catch {
+        // reported below
+      }
+      if (!isDir)
+        fail(
+          `${sh.key}.host`,
+          `"${sh.host}" is not an existing directory`,
+          'create it, or fix the path (relative paths start at the config file)',
+        );
+    }
+    machines.push({
+      name,
+      image: image!,
+      address,
+      memoryBytes: parseSize(m.memory)!,
+      ports,
+      shares: shares.map(({ key: _key, ...sh }) => sh),
+    });
   }
   if (subnet) {
     const room = broadcast(subnet) - subnet.base - 2;
@@ -282,5 +331,39 @@ function resolve(raw: RawConfig, file: string, locate: Locate): Config {
       );
     }
   }
-  return { file: path.resolve(file), images, machines, subnet };
+  const published = new Map<string, string>();
+  for (const m of machines) {
+    for (const [i, p] of m.ports.entries()) {
+      const key = `${p.hostAddress}:${p.hostPort}`;
+      const other = published.get(key);
+      if (other)
+        fail(
+          `machines.${m.name}.ports.${i}`,
+          `host port ${key} is already published by ${other}`,
+          'give every published port its own host port',
+        );
+      published.set(key, `machine ${m.name}`);
+    }
+  }
+  const nat = raw.network.nat;
+  const host = raw.network.host || nat || published.size > 0;
+  return { file: path.resolve(file), images, machines, subnet, host, nat };
+}
+
+function parsePort(
+  spec: string,
+  key: string,
+  fail: (key: string, message: string, hint: string) => never,
+): PortSpec {
+  const [, address = '127.0.0.1', hostPort, guestPort] = PORT.exec(spec)!;
+  const valid = (n: number) => n >= 1 && n <= 65535;
+  if (parseAddress(address) === undefined)
+    fail(
+      key,
+      `"${spec}" has an invalid host address ${address}`,
+      'use an IPv4 address such as 127.0.0.1, or leave it out',
+    );
+  if (!valid(Number(hostPort)) || !valid(Number(guestPort)))
+    fail(key, `"${spec}" has a port outside 1-65535`, 'use ports from 1 to 65535');
+  return { hostAddress: address, hostPort: Number(hostPort), guestPort: Number(guestPort) };
 }

@@ -29,6 +29,9 @@ const subnet = z.string().refine((s) => parseSubnet(s) !== undefined, {
   error: 'must be an IPv4 subnet in CIDR form such as "10.224.0.0/24" (host bits zero), or "auto"',
 });
 
+/** A published port: "8080:80" or "127.0.0.1:15432:5432". */
+export const PORT = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})$/;
+
 const debianPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, {
   error: 'must be a Debian package name such as "postgresql" or "curl=7.88.1-10"',
 });
@@ -72,13 +75,52 @@ export const machineSchema = z.strictObject({
   memory: size('memory size', 32 * 2 ** 20, 16 * 2 ** 30)
     .default('256M')
     .describe('Guest memory; host memory is used only as the guest touches it.'),
+  ports: z
+    .array(
+      z.string().regex(PORT, {
+        error:
+          'must be "HOST_PORT:GUEST_PORT" or "HOST_ADDRESS:HOST_PORT:GUEST_PORT", such as "127.0.0.1:15432:5432"',
+      }),
+    )
+    .default([])
+    .describe(
+      'Host ports forwarded to guest ports while the environment lives; implies network.host.',
+    ),
+  shares: z
+    .array(
+      z.strictObject({
+        host: z.string().min(1).describe('Host directory, relative to the config file.'),
+        guest: z
+          .string()
+          .regex(/^\/[^\0]*$/, {
+            error: 'must be an absolute path in the guest, such as "/workspace"',
+          })
+          .describe('Where the directory appears in the guest.'),
+        readonly: z
+          .boolean()
+          .default(false)
+          .describe('Mount it read-only (enforced on the host side).'),
+      }),
+    )
+    .default([])
+    .describe('Host directories mounted into the guest.'),
 });
 
 export const networkSchema = z.strictObject({
   subnet: z
     .union([z.literal('auto'), subnet])
     .default('auto')
-    .describe('Subnet of the environment network, or "auto".'),
+    .describe('Subnet of the environment network, or "auto" for a free one leased from the pool.'),
+  host: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Link the network to the host with a tap device, so host-side steps reach the machines.',
+    ),
+  nat: z
+    .boolean()
+    .default(false)
+    .describe("Let machines reach the outside through the host's default route; implies host."),
 });
 
 export const configSchema = z.strictObject({
@@ -94,7 +136,7 @@ export const configSchema = z.strictObject({
     )
     .refine((r) => Object.keys(r).length > 0, { error: 'must define at least one machine' })
     .describe('Machines by name; each becomes a host name on the environment network.'),
-  network: networkSchema.default({ subnet: 'auto' }),
+  network: networkSchema.default({ subnet: 'auto', host: false, nat: false }),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

@@ -53,7 +53,11 @@ export function connect(dir: string): Promise<Connection> {
 }
 
 /** Sends one request and collects JSON replies until the supervisor closes the connection. */
-export async function request<T>(dir: string, req: Request, onMessage?: (m: T) => void): Promise<T[]> {
+export async function request<T>(
+  dir: string,
+  req: Request,
+  onMessage?: (m: T) => void,
+): Promise<T[]> {
   const conn = await connect(dir);
   const replies: T[] = [];
   return new Promise((resolve) => {

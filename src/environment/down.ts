@@ -17,14 +17,20 @@ export async function down(id: string, log: Logger): Promise<boolean> {
   const t0 = Date.now();
   const state = await readState(dir);
   if (!state) {
-    const exists = await stat(dir).then(() => true, () => false);
+    const exists = await stat(dir).then(
+      () => true,
+      () => false,
+    );
     if (exists) await rm(dir, { recursive: true, force: true });
     return exists;
   }
   log.info(`Stopping environment ${id}…`);
   const errors: string[] = [];
   if (await isAlive(state.owner)) {
-    const replies = await withTimeout(request<{ errors?: string[] }>(dir, { op: 'down' }), DOWN_TIMEOUT_MS).catch(() => []);
+    const replies = await withTimeout(
+      request<{ errors?: string[] }>(dir, { op: 'down' }),
+      DOWN_TIMEOUT_MS,
+    ).catch(() => []);
     errors.push(...replies.flatMap((r) => r.errors ?? []));
   }
   errors.push(...(await finish(dir, log)));
@@ -74,7 +80,10 @@ export async function gc(log: Logger, now = Date.now()): Promise<Collected[]> {
     const id = path.basename(dir);
     const state: EnvState | undefined = await readState(dir);
     if (!state) {
-      const age = await stat(dir).then((s) => now - s.mtimeMs, () => 0);
+      const age = await stat(dir).then(
+        (s) => now - s.mtimeMs,
+        () => 0,
+      );
       if (age > 60_000) {
         await rm(dir, { recursive: true, force: true });
         collected.push({ id, reason: 'it has no state file', errors: [] });
@@ -83,7 +92,8 @@ export async function gc(log: Logger, now = Date.now()): Promise<Collected[]> {
     }
     let reason: string | undefined;
     if (!(await isAlive(state.owner))) reason = `its owner (pid ${state.owner.pid}) is gone`;
-    else if (Date.parse(state.expiresAt) < now) reason = `its time to live ended at ${state.expiresAt}`;
+    else if (Date.parse(state.expiresAt) < now)
+      reason = `its time to live ended at ${state.expiresAt}`;
     if (!reason) continue;
     log.info(`Collecting environment ${id}: ${reason}`);
     const errors: string[] = [];

@@ -20,9 +20,16 @@ export interface ExecOptions {
 export async function liveEnvironment(envId: string) {
   const dir = envDir(envId);
   const state = await readState(dir);
-  if (!state) throw new UmlenvError(`environment ${envId} is not up`, 'start it with umlenv up, or name another with --env (umlenv ps --all lists them)');
+  if (!state)
+    throw new UmlenvError(
+      `environment ${envId} is not up`,
+      'start it with umlenv up, or name another with --env (umlenv ps --all lists them)',
+    );
   if (!(await isAlive(state.owner))) {
-    throw new UmlenvError(`environment ${envId} is no longer running (its supervisor is gone)`, 'run umlenv gc to clean it up, then umlenv up');
+    throw new UmlenvError(
+      `environment ${envId} is no longer running (its supervisor is gone)`,
+      'run umlenv gc to clean it up, then umlenv up',
+    );
   }
   return { dir, state };
 }
@@ -37,6 +44,8 @@ export async function execIn(options: ExecOptions): Promise<number> {
     );
   }
   const conn = await connect(dir);
+  // A reader that went away (`| head`) is not our failure: stop writing to it.
+  for (const out of [options.stdout, options.stderr]) out.on('error', () => {});
   return new Promise((resolve, reject) => {
     let exit: number | undefined;
     let error: string | undefined;
@@ -57,11 +66,24 @@ export async function execIn(options: ExecOptions): Promise<number> {
       // Stop reading our stdin: a pipe that never closes must not keep us alive.
       options.stdin?.removeAllListeners('data');
       (options.stdin as NodeJS.ReadStream | undefined)?.destroy?.();
-      if (error) reject(new UmlenvError(error, `list the machines with: umlenv ps --env ${options.envId}`));
-      else if (exit === undefined) reject(new UmlenvError(`the connection to environment ${options.envId} closed before the command finished`, 'check the environment with umlenv ps'));
+      if (error)
+        reject(new UmlenvError(error, `list the machines with: umlenv ps --env ${options.envId}`));
+      else if (exit === undefined)
+        reject(
+          new UmlenvError(
+            `the connection to environment ${options.envId} closed before the command finished`,
+            'check the environment with umlenv ps',
+          ),
+        );
       else resolve(exit);
     });
-    conn.json({ op: 'exec', machine: options.machine, argv: options.argv, env: options.env, cwd: options.cwd });
+    conn.json({
+      op: 'exec',
+      machine: options.machine,
+      argv: options.argv,
+      env: options.env,
+      cwd: options.cwd,
+    });
     if (options.stdin) {
       options.stdin.on('data', (d: Buffer) => conn.send('I', 0, d));
       options.stdin.on('end', () => conn.send('I', 0));

@@ -8,13 +8,22 @@ import { macFor, type MachinePlan } from '../machine/cmdline.js';
 export const DEFAULT_SUBNET: Subnet = parseSubnet('10.224.0.0/24')!;
 
 // Fixes every machine's address, files and CPU before anything starts.
-export function planMachines(config: Config, dir: string, imageFiles: Record<string, string>, cpus = os.availableParallelism()): MachinePlan[] {
-  const subnet = config.subnet ?? DEFAULT_SUBNET;
-  const fixed = new Set(config.machines.flatMap((m) => (m.address === undefined ? [] : [m.address])));
+export function planMachines(
+  config: Config,
+  dir: string,
+  subnet: Subnet,
+  imageFiles: Record<string, string>,
+  cpus = os.availableParallelism(),
+): MachinePlan[] {
+  const fixed = new Set(
+    config.machines.flatMap((m) => (m.address === undefined ? [] : [m.address])),
+  );
   const free = [...machineAddresses(subnet)].filter((a) => !fixed.has(a));
   return config.machines.map((m, i) => {
     const address = m.address ?? free.shift()!;
     const machineDir = path.join(dir, 'machines', m.name);
+    // Short on purpose: UML's mconsole socket path under it must fit in 108 bytes.
+    const umlDir = path.join(dir, 'u', String(i));
     return {
       name: m.name,
       address: `${formatAddress(address)}/${subnet.prefix}`,
@@ -24,6 +33,9 @@ export function planMachines(config: Config, dir: string, imageFiles: Record<str
       memoryBytes: m.memoryBytes,
       cpu: i % cpus,
       mac: macFor(address),
+      umlDir,
+      ports: m.ports,
+      shares: m.shares,
     };
   });
 }

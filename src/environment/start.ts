@@ -1,8 +1,12 @@
-import os from 'node:os';
 import path from 'node:path';
 import { errorMessage, UmlenvError } from '../errors.js';
+import { jailedGuest, programFiles, type Bind } from '../host/jail.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { Machine } from '../machine/machine.js';
+import { applyRules, firewallRules, ruleTag } from '../network/firewall.js';
+import { createTap, useForwarding } from '../network/hostlink.js';
+import { parseSubnet } from '../network/ipv4.js';
+import { publishPort, type PublishedPort } from '../network/ports.js';
 import { startUmlSwitch, type VirtualSwitch } from '../network/switch.js';
 import type { StateWriter } from './state.js';
 
@@ -20,41 +24,90 @@ export const TIMING = {
   graceMs: 1500,
 };
 
-export function umlDir(dir: string): string {
-  return path.join(dir, 'uml');
-}
-
 /**
- * The start-up steps, in order: the switch, then every machine in parallel. Each
- * step records its undo in the state file before it acts.
+ * The start-up steps, in order: host link (tap, firewall, forwarding), switch, every
+ * machine in parallel, published ports. Each step records its undo before it acts;
+ * on failure the caller runs the undos.
  */
 export async function startEnvironment(writer: StateWriter, log: Logger): Promise<Started> {
   const state = writer.state;
-  const t0 = Date.now();
-  const socket = path.join(state.dir, 'switch.sock');
+  const net = state.network;
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    log.debug(`Starting ${name}…`);
+    const result = await fn();
+    log.info(`Started ${name} in ${seconds(Date.now() - t0)}`);
+    return result;
+  };
+
+  if (net.tap) {
+    const tap = net.tap;
+    const subnet = parseSubnet(net.subnet)!;
+    await writer.record({ kind: 'tap', what: `tap device ${tap}`, name: tap });
+    await step(`host link ${tap} (${net.gateway}/${subnet.prefix})`, () =>
+      createTap(tap, `${net.gateway}/${subnet.prefix}`),
+    );
+    await writer.record({ kind: 'firewall', what: 'firewall rules', tag: ruleTag(state.id) });
+    await step(net.nat ? 'firewall rules and NAT' : 'firewall rules', () =>
+      applyRules(ruleTag(state.id), firewallRules(tap, subnet, net.nat)),
+    );
+    if (net.nat) {
+      await writer.record({ kind: 'forwarding', what: 'IPv4 forwarding', env: state.id });
+      await useForwarding(state.id);
+    }
+  }
+
   const switchUndo = { kind: 'process' as const, what: 'switch' };
   await writer.record(switchUndo);
-  log.info('Starting switch…');
-  const net: VirtualSwitch = await startUmlSwitch(socket, (ref) => writer.update(() => void Object.assign(switchUndo, { ref })));
-  log.info(`Started switch in ${seconds(Date.now() - t0)}`);
+  const sw: VirtualSwitch = await step('switch', () =>
+    startUmlSwitch(path.join(state.dir, 'switch.sock'), net.tap, (ref) =>
+      writer.update(() => void Object.assign(switchUndo, { ref })),
+    ),
+  );
 
   const hosts = state.machines.map((m) => [m.name, m.address.split('/')[0]] as [string, string]);
-  const memoryDir = os.tmpdir();
+  const kernelFiles = await programFiles(state.kernel);
+  const memoryDir = process.env.TMPDIR;
   const machines = new Map<string, Machine>();
+  const ports: PublishedPort[] = [];
+  const stop = async () => {
+    await Promise.all(ports.map((p) => p.close()));
+    await Promise.all([...machines.values()].map((m) => m.stop(TIMING.graceMs)));
+    await sw.stop();
+  };
   const results = await Promise.allSettled(
     state.machines.map(async (plan) => {
       const mlog = log.child(plan.name);
-      const undo = { kind: 'process' as const, what: `machine ${plan.name}`, marker: `uml_dir=${umlDir(state.dir)}` };
+      const undo = {
+        kind: 'process' as const,
+        what: `machine ${plan.name}`,
+        marker: `uml_dir=${plan.umlDir}`,
+      };
       await writer.record(undo);
       mlog.info(`Starting machine at ${plan.address}…`);
+      const binds: Bind[] = [
+        ...kernelFiles.map((f) => ({ path: f, readonly: true })),
+        { path: plan.imageFile, readonly: true },
+        { path: path.dirname(plan.overlay), readonly: false },
+        { path: plan.umlDir, readonly: false },
+        { path: sw.socket, readonly: false },
+        ...plan.shares.map((s) => ({ path: s.host, readonly: s.readonly })),
+      ];
       const machine = await Machine.boot(plan, {
-        host: { kernel: state.kernel, umlDir: umlDir(state.dir), switchSocket: net.socket },
-        guest: { hostname: plan.name, address: plan.address, hosts },
+        host: { kernel: state.kernel, switchSocket: sw.socket },
+        guest: {
+          hostname: plan.name,
+          address: plan.address,
+          gateway: net.nat ? net.gateway : undefined,
+          nameservers: net.nat ? net.nameservers : undefined,
+          hosts,
+          shares: plan.shares,
+        },
         log: mlog,
         stallMs: TIMING.stallMs,
         timeoutMs: TIMING.bootTimeoutMs,
         attempts: TIMING.attempts,
-        memoryDir,
+        command: (args) => jailedGuest(state.kernel, args, binds, { cpu: plan.cpu, memoryDir }),
         onProcess: (ref) => writer.update(() => void Object.assign(undo, { ref })),
       });
       machines.set(plan.name, machine);
@@ -69,11 +122,15 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
       first instanceof UmlenvError ? first.hint : undefined,
     );
   }
-  return {
-    machines,
-    async stop() {
-      await Promise.all([...machines.values()].map((m) => m.stop(TIMING.graceMs)));
-      await net.stop();
-    },
-  };
+  for (const plan of state.machines) {
+    for (const p of plan.ports) {
+      const guest = plan.address.split('/')[0];
+      ports.push(
+        await step(`port ${p.hostAddress}:${p.hostPort} → ${plan.name}:${p.guestPort}`, () =>
+          publishPort(p, guest, plan.name),
+        ),
+      );
+    }
+  }
+  return { machines, stop };
 }

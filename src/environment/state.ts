@@ -7,7 +7,20 @@ import { envsDir } from '../paths.js';
 /** How to undo one thing an environment created; recorded before the thing is made. */
 export type Undo =
   | { kind: 'process'; what: string; ref?: ProcessRef; marker?: string }
-  | { kind: 'path'; what: string; path: string };
+  | { kind: 'path'; what: string; path: string }
+  | { kind: 'tap'; what: string; name: string }
+  | { kind: 'firewall'; what: string; tag: string }
+  | { kind: 'forwarding'; what: string; env: string };
+
+/** How the environment's network meets the host. */
+export interface NetworkState {
+  subnet: string;
+  /** The host side of the switch, when there is a host link. */
+  tap?: string;
+  gateway?: string;
+  nat: boolean;
+  nameservers: string[];
+}
 
 export type Phase = 'starting' | 'ready' | 'failed' | 'stopping';
 
@@ -23,7 +36,7 @@ export interface EnvState {
   owner: ProcessRef;
   phase: Phase;
   kernel: string;
-  subnet: string;
+  network: NetworkState;
   machines: MachinePlan[];
   images: string[];
   undo: Undo[];

@@ -37,7 +37,10 @@ export async function supervise(dir: string): Promise<void> {
   const emit = (event: Event) => {
     events.push(event);
     try {
-      appendFileSync(path.join(dir, 'supervisor.log'), `${new Date().toISOString()} ${JSON.stringify(event)}\n`);
+      appendFileSync(
+        path.join(dir, 'supervisor.log'),
+        `${new Date().toISOString()} ${JSON.stringify(event)}\n`,
+      );
     } catch {
       // the directory is gone once teardown removed it
     }
@@ -46,7 +49,9 @@ export async function supervise(dir: string): Promise<void> {
       if (event.type !== 'log') w.end();
     }
   };
-  const log: Logger = sinkLogger((level, tags, message) => emit({ type: 'log', level, tags, message })).child(state.id);
+  const log: Logger = sinkLogger((level, tags, message) =>
+    emit({ type: 'log', level, tags, message }),
+  ).child(state.id);
   let started: Started | undefined;
   let stopping: Promise<string[]> | undefined;
 
@@ -63,7 +68,9 @@ export async function supervise(dir: string): Promise<void> {
 
   const server = net.createServer((socket) => {
     const conn = new Connection(socket);
-    conn.once('json', (req) => handle(conn, req as Request).catch((e) => conn.json({ error: errorMessage(e) })));
+    conn.once('json', (req) =>
+      handle(conn, req as Request).catch((e) => conn.json({ error: errorMessage(e) })),
+    );
   });
   const handle = async (conn: Connection, req: Request): Promise<void> => {
     if (req.op === 'watch') {
@@ -72,7 +79,10 @@ export async function supervise(dir: string): Promise<void> {
       else watchers.add(conn);
       conn.on('close', () => watchers.delete(conn));
     } else if (req.op === 'status') {
-      conn.json({ phase: writer.state.phase, machines: status(started?.machines, writer.state.machines) });
+      conn.json({
+        phase: writer.state.phase,
+        machines: status(started?.machines, writer.state.machines),
+      });
       conn.end();
     } else if (req.op === 'down') {
       const errors = await stop();
@@ -94,10 +104,13 @@ export async function supervise(dir: string): Promise<void> {
     process.on(sig, () => void stop().then(() => process.exit(0)));
   }
   const ttl = Date.parse(state.expiresAt) - Date.now();
-  setTimeout(() => {
-    log.warn(`time to live ended (${state.expiresAt}); tearing the environment down`);
-    void stop().then(() => process.exit(0));
-  }, Math.min(Math.max(ttl, 0), 2 ** 31 - 1)).unref();
+  setTimeout(
+    () => {
+      log.warn(`time to live ended (${state.expiresAt}); tearing the environment down`);
+      void stop().then(() => process.exit(0));
+    },
+    Math.min(Math.max(ttl, 0), 2 ** 31 - 1),
+  ).unref();
 
   const t0 = Date.now();
   try {
@@ -112,12 +125,20 @@ export async function supervise(dir: string): Promise<void> {
     });
     const errors = await stop();
     for (const e of errors) log.error(`teardown: ${e}`);
-    emit({ type: 'failed', message: errorMessage(error) + (error instanceof UmlenvError && error.hint ? `\nfix: ${error.hint}` : '') });
+    emit({
+      type: 'failed',
+      message:
+        errorMessage(error) +
+        (error instanceof UmlenvError && error.hint ? `\nfix: ${error.hint}` : ''),
+    });
     setTimeout(() => process.exit(1), 100);
   }
 }
 
-function status(machines: Map<string, Machine> | undefined, plans: { name: string; address: string }[]): MachineStatus[] {
+function status(
+  machines: Map<string, Machine> | undefined,
+  plans: { name: string; address: string }[],
+): MachineStatus[] {
   return plans.map((p) => {
     const m = machines?.get(p.name);
     return {
@@ -130,9 +151,17 @@ function status(machines: Map<string, Machine> | undefined, plans: { name: strin
 }
 
 // Bridges one client's exec request to the machine's agent line.
-function exec(conn: Connection, req: Extract<Request, { op: 'exec' }>, machine: Machine | undefined): void {
+function exec(
+  conn: Connection,
+  req: Extract<Request, { op: 'exec' }>,
+  machine: Machine | undefined,
+): void {
   if (!machine || !machine.running) {
-    conn.json({ error: machine ? `machine ${req.machine} is not running` : `no machine named ${req.machine} in this environment` });
+    conn.json({
+      error: machine
+        ? `machine ${req.machine} is not running`
+        : `no machine named ${req.machine} in this environment`,
+    });
     return conn.end();
   }
   let done = false;

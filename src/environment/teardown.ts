@@ -2,6 +2,8 @@ import { rm } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
 import { findByArgument, killRef, processRef, waitGone } from '../host/process.js';
 import type { Logger } from '../log/logger.js';
+import { removeRules } from '../network/firewall.js';
+import { deleteTap, releaseForwarding } from '../network/hostlink.js';
 import type { EnvState, Undo } from './state.js';
 
 /**
@@ -23,13 +25,20 @@ export async function runUndos(state: EnvState, log: Logger): Promise<string[]> 
 }
 
 async function runUndo(undo: Undo): Promise<void> {
-  if (undo.kind === 'path') {
-    await rm(undo.path, { recursive: true, force: true });
-    return;
+  switch (undo.kind) {
+    case 'path':
+      return rm(undo.path, { recursive: true, force: true });
+    case 'tap':
+      return deleteTap(undo.name);
+    case 'firewall':
+      return removeRules(undo.tag);
+    case 'forwarding':
+      return releaseForwarding(undo.env);
   }
   if (undo.ref) {
     await killRef(undo.ref);
-    if (!(await waitGone(undo.ref, 3000))) throw new Error(`process ${undo.ref.pid} did not exit after SIGKILL`);
+    if (!(await waitGone(undo.ref, 3000)))
+      throw new Error(`process ${undo.ref.pid} did not exit after SIGKILL`);
   }
   // UML's helper processes carry the guest's command line; none may survive it.
   if (undo.marker) {
@@ -37,7 +46,8 @@ async function runUndo(undo: Undo): Promise<void> {
       const ref = await processRef(pid);
       if (!ref) continue;
       await killRef(ref);
-      if (!(await waitGone(ref, 3000))) throw new Error(`process ${pid} (${undo.marker}) did not exit after SIGKILL`);
+      if (!(await waitGone(ref, 3000)))
+        throw new Error(`process ${pid} (${undo.marker}) did not exit after SIGKILL`);
     }
   }
 }

@@ -1,21 +1,29 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, statfs } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, open, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config/load.js';
 import { UmlenvError } from '../errors.js';
-import { isAlive, processRef, sleep } from '../host/process.js';
+import { isAlive, processRef, sleep, type ProcessRef } from '../host/process.js';
 import { requireTool } from '../host/tools.js';
 import { ensureImages, resolveImages } from '../image/ensure.js';
 import { ImageStore } from '../image/store.js';
 import { seconds, silentLogger, type Logger } from '../log/logger.js';
-import { formatSubnet } from '../network/ipv4.js';
+import { formatAddress, formatSubnet, gateway, parseSubnet } from '../network/ipv4.js';
+import { leaseSubnet } from '../network/lease.js';
+import { hostNameservers, requireNetAdmin, tapName } from '../network/hostlink.js';
 import { cliEntry, envsDir } from '../paths.js';
 import { connect, type Connection } from './control.js';
 import { gc } from './down.js';
 import { environmentId } from './identity.js';
 import { DEFAULT_SUBNET, planMachines } from './plan.js';
-import { envDir, readState, writeState, type EnvState } from './state.js';
+import {
+  envDir,
+  readState,
+  writeState,
+  type EnvState,
+  type NetworkState,
+  type Undo,
+} from './state.js';
 import type { Event } from './supervisor.js';
 import { runUndos } from './teardown.js';
 
@@ -47,15 +55,25 @@ export async function up(options: UpOptions): Promise<UpResult> {
   const id = environmentId(options.envId);
   const kernel = await requireTool(process.env.UMLENV_KERNEL ?? 'linux.uml', 'to run machines');
   for (const tool of ['uml_switch', 'bwrap', 'taskset']) await requireTool(tool, 'to run machines');
+  if (config.host) {
+    requireNetAdmin();
+    for (const tool of ['ip', 'iptables', 'iptables-save'])
+      await requireTool(tool, 'to link machines to the host');
+  }
   await checkMemorySpace(config);
   await timed('gc', () => gc(log));
   const dir = envDir(id);
   const existing = await readState(dir);
   if (existing && (await isAlive(existing.owner))) {
-    throw new UmlenvError(`environment ${id} is already up (since ${existing.createdAt})`, `use it, or tear it down first with: umlenv down --env ${id}`);
+    throw new UmlenvError(
+      `environment ${id} is already up (since ${existing.createdAt})`,
+      `use it, or tear it down first with: umlenv down --env ${id}`,
+    );
   }
   const store = new ImageStore();
-  const images = await timed('images', async () => ensureImages(await resolveImages(config), store, log));
+  const images = await timed('images', async () =>
+    ensureImages(await resolveImages(config), store, log),
+  );
   const log2 = log.child(id);
 
   await mkdir(envsDir(), { recursive: true, mode: 0o755 });
@@ -63,9 +81,26 @@ export async function up(options: UpOptions): Promise<UpResult> {
     await mkdir(dir, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    throw new UmlenvError(`environment ${id} is being created by another process`, `wait for it, or pick another id with --env`);
+    throw new UmlenvError(
+      `environment ${id} is being created by another process`,
+      `wait for it, or pick another id with --env`,
+    );
   }
-  const machines = planMachines(config, dir, Object.fromEntries(images.map((i) => [i.name, i.file])));
+  const owner = (await processRef(process.pid))!;
+  const undo: Undo[] = [{ kind: 'path', what: 'environment directory', path: dir }];
+  let network: NetworkState;
+  try {
+    network = await planNetwork(config, id, owner, undo);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const machines = planMachines(
+    config,
+    dir,
+    parseSubnet(network.subnet)!,
+    Object.fromEntries(images.map((i) => [i.name, i.file])),
+  );
   const now = Date.now();
   const state: EnvState = {
     version: 1,
@@ -74,29 +109,60 @@ export async function up(options: UpOptions): Promise<UpResult> {
     configFile: config.file,
     createdAt: new Date(now).toISOString(),
     expiresAt: new Date(now + options.ttlMs).toISOString(),
-    owner: (await processRef(process.pid))!,
+    owner,
     phase: 'starting',
     kernel,
-    subnet: formatSubnet(config.subnet ?? DEFAULT_SUBNET),
+    network,
     machines,
     images: images.map((i) => i.key),
-    undo: [{ kind: 'path', what: 'environment directory', path: dir }],
+    undo,
   };
-  for (const m of machines) await mkdir(path.dirname(m.overlay), { recursive: true });
-  await mkdir(path.join(dir, 'uml'));
+  for (const m of machines) {
+    await mkdir(path.dirname(m.overlay), { recursive: true });
+    await mkdir(m.umlDir, { recursive: true });
+  }
   await writeState(state);
   await timed('machines', () => startSupervisor(state, log2));
   return { state: (await readState(dir)) ?? state, phases };
 }
 
+// Leases a subnet when the network meets the host; an isolated network may use any subnet.
+async function planNetwork(
+  config: Config,
+  id: string,
+  owner: ProcessRef,
+  undo: Undo[],
+): Promise<NetworkState> {
+  if (!config.host)
+    return { subnet: formatSubnet(config.subnet ?? DEFAULT_SUBNET), nat: false, nameservers: [] };
+  const lease = await leaseSubnet(id, owner, config.subnet);
+  undo.push({ kind: 'path', what: `lease of ${formatSubnet(lease.subnet)}`, path: lease.file });
+  return {
+    subnet: formatSubnet(lease.subnet),
+    tap: tapName(id),
+    gateway: formatAddress(gateway(lease.subnet)),
+    nat: config.nat,
+    nameservers: config.nat ? await hostNameservers() : [],
+  };
+}
+
+// Guest memory is an unlinked file in TMPDIR when set, else in a private tmpfs (RAM).
 async function checkMemorySpace(config: Config): Promise<void> {
-  const dir = os.tmpdir();
   const need = config.machines.reduce((sum, m) => sum + m.memoryBytes, 0);
-  const fs = await statfs(dir);
-  const free = fs.bavail * fs.bsize;
+  const dir = process.env.TMPDIR;
+  let free: number;
+  if (dir) {
+    const fs = await statfs(dir);
+    free = fs.bavail * fs.bsize;
+  } else {
+    const meminfo = await readFile('/proc/meminfo', 'utf8');
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0) * 1024;
+    free = kb('MemAvailable') + kb('SwapFree');
+  }
   if (free < need) {
     throw new UmlenvError(
-      `not enough space in ${dir} for guest memory: ${config.machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
+      `not enough space in ${dir ?? 'memory'} for guest memory: ${config.machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
       'free space there, point TMPDIR at a larger file system, or lower memory: of the machines',
     );
   }
@@ -116,7 +182,8 @@ async function startSupervisor(state: EnvState, log: Logger): Promise<void> {
     let last: Event | undefined;
     conn.on('json', (m) => {
       const e = m as Event;
-      if (e.type === 'log') log[e.level](e.tags.length > 1 ? `[${e.tags.slice(1).join(' ')}] ${e.message}` : e.message);
+      if (e.type === 'log')
+        log[e.level](e.tags.length > 1 ? `[${e.tags.slice(1).join(' ')}] ${e.message}` : e.message);
       else last = e;
     });
     conn.on('close', () => resolve(last));
@@ -132,7 +199,10 @@ async function startSupervisor(state: EnvState, log: Logger): Promise<void> {
   }
   const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(() => '');
   await runUndos((await readState(state.dir)) ?? state, log);
-  throw new UmlenvError(`the supervisor of environment ${state.id} died while starting:\n${output.slice(-2000)}`, 'this is a bug in umlenv; the environment was torn down');
+  throw new UmlenvError(
+    `the supervisor of environment ${state.id} died while starting:\n${output.slice(-2000)}`,
+    'this is a bug in umlenv; the environment was torn down',
+  );
 }
 
 async function waitForControl(state: EnvState, pid: number): Promise<Connection> {
@@ -143,12 +213,17 @@ async function waitForControl(state: EnvState, pid: number): Promise<Connection>
     } catch (error) {
       const alive = await processRef(pid);
       if (!alive || Date.now() > end) {
-        const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(() => '');
+        const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(
+          () => '',
+        );
         await runUndos(state, silentLogger);
-        throw new UmlenvError(`the supervisor of environment ${state.id} did not start:\n${output.slice(-2000)}`, 'check that node can run ' + cliEntry(), { cause: error });
+        throw new UmlenvError(
+          `the supervisor of environment ${state.id} did not start:\n${output.slice(-2000)}`,
+          'check that node can run ' + cliEntry(),
+          { cause: error },
+        );
       }
       await sleep(10);
     }
   }
 }
-

@@ -35,3 +35,56 @@ export function jailed(
     ? ['bwrap', jail]
     : ['taskset', ['-c', String(options.cpu), 'bwrap', ...jail]];
 }
+
+export interface Bind {
+  path: string;
+  readonly: boolean;
+}
+
+/**
+ * Runs a guest kernel in a sandbox whose file system holds only what the guest may
+ * reach: the kernel and its libraries, the image (read-only), the machine's own
+ * files, the switch socket and the declared shares. UML's hostfs can reach whatever
+ * the UML process sees, even above a hostfs= root, so this view is the boundary.
+ */
+export function jailedGuest(
+  kernel: string,
+  args: string[],
+  binds: Bind[],
+  options: { cpu: number; memoryDir?: string },
+): [string, string[]] {
+  const mounts = binds.flatMap((b) => [b.readonly ? '--ro-bind' : '--bind', b.path, b.path]);
+  const memory = options.memoryDir
+    ? ['--bind', options.memoryDir, options.memoryDir]
+    : ['--tmpfs', GUEST_MEMORY_DIR];
+  const jail = [
+    '--die-with-parent',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    ...memory,
+    ...mounts,
+    '--setenv',
+    'TMPDIR',
+    options.memoryDir ?? GUEST_MEMORY_DIR,
+    '--',
+    kernel,
+    ...args,
+  ];
+  return ['taskset', ['-c', String(options.cpu), 'bwrap', ...jail]];
+}
+
+/** Where guest memory lives inside the sandbox by default: a private tmpfs. */
+export const GUEST_MEMORY_DIR = '/umlenv-memory';
+
+// The files a dynamically linked program loads, from ldd, so the sandbox can hold exactly them.
+export async function programFiles(program: string): Promise<string[]> {
+  const { execa } = await import('execa');
+  const r = await execa('ldd', [program], { reject: false });
+  const libs = [...r.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
+  return [program, ...new Set(libs)];
+}

@@ -27,7 +27,7 @@ export function parseSources(text: string, deb822: boolean): Source[] {
   }
   return text
     .split(/\n\s*\n/)
-    .map((stanza) => {
+    .map((stanza): Source | undefined => {
       const field = (name: string) =>
         new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(stanza.replace(/^#.*$/gm, ''))?.[1].trim();
       const types = field('Types')?.split(/\s+/) ?? [];

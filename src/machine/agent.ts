@@ -30,6 +30,7 @@ export interface GuestConfig {
   gateway?: string;
   nameservers?: string[];
   hosts: [string, string][];
+  shares?: { host: string; guest: string; readonly: boolean }[];
 }
 
 /**
@@ -103,6 +104,7 @@ export class AgentChannel {
     if (config.gateway) fields.push(['g', config.gateway]);
     if (config.nameservers?.length) fields.push(['n', config.nameservers.join(' ')]);
     for (const [name, address] of config.hosts) fields.push(['H', `${address}\t${name}`]);
+    for (const s of config.shares ?? []) fields.push(['m', `${s.host}\t${s.guest}\t${s.readonly ? 'ro' : 'rw'}`]);
     const reply = this.next('Y');
     this.send('C', 0, encodeFields(fields));
     const error = (await reply).payload.toString();

@@ -1,3 +1,5 @@
+import type { PortSpec, ShareSpec } from '../config/load.js';
+
 /** Everything needed to start one machine, fixed before it boots. */
 export interface MachinePlan {
   name: string;
@@ -9,11 +11,14 @@ export interface MachinePlan {
   memoryBytes: number;
   cpu: number;
   mac: string;
+  /** UML's own directory for this machine (pid file, mconsole socket); short, for the 108-byte socket path limit. */
+  umlDir: string;
+  ports: PortSpec[];
+  shares: ShareSpec[];
 }
 
 export interface HostSide {
   kernel: string;
-  umlDir: string;
   switchSocket: string;
 }
 
@@ -34,8 +39,8 @@ export function kernelArgs(plan: MachinePlan, host: HostSide): string[] {
     'con0=null,fd:1',
     'ssl1=fd:3',
     'noreboot',
-    `umid=${plan.name}`,
-    `uml_dir=${host.umlDir}`,
+    'umid=m',
+    `uml_dir=${plan.umlDir}`,
     `eth0=daemon,${plan.mac},unix,${host.switchSocket}`,
     'initcall_blacklist=raid6_select_algo',
   ];

@@ -5,7 +5,6 @@ import { UmlenvError } from '../errors.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { processRef, sleep, waitGone, killRef, type ProcessRef } from '../host/process.js';
 import { AgentChannel, type GuestConfig } from './agent.js';
-import { jailed } from '../host/jail.js';
 import { kernelArgs, type HostSide, type MachinePlan } from './cmdline.js';
 import { consoleSize, consoleTail } from './console.js';
 
@@ -18,8 +17,8 @@ export interface BootOptions {
   /** The longest a boot may take, retries included. */
   timeoutMs: number;
   attempts: number;
-  /** Where guest memory lives (an unlinked file per guest). */
-  memoryDir: string;
+  /** Wraps the kernel command line into the command that runs it (pinned and jailed). */
+  command(kernelArgs: string[]): [string, string[]];
   /** Called with the process before it can do anything, so teardown can find it. */
   onProcess(ref: ProcessRef): Promise<void>;
 }
@@ -85,13 +84,11 @@ export class Machine {
   private static async attempt(plan: MachinePlan, options: BootOptions, deadline: number) {
     await rm(plan.overlay, { force: true });
     const consoleFile = await open(plan.consoleLog, 'a');
-    const [cmd, args] = jailed(options.host.kernel, kernelArgs(plan, options.host), {
-      cpu: plan.cpu,
-    });
+    const [cmd, args] = options.command(kernelArgs(plan, options.host));
     const child = spawn(cmd, args, {
       stdio: ['ignore', consoleFile.fd, consoleFile.fd, 'pipe'],
       detached: true,
-      env: { PATH: process.env.PATH, TMPDIR: options.memoryDir, HOME: '/nonexistent' },
+      env: { PATH: process.env.PATH, HOME: '/nonexistent' },
     });
     const spawned = await new Promise<ProcessRef | undefined>((resolve) => {
       // A kernel that exits at once is gone before /proc can be read: still name it.

@@ -18,10 +18,12 @@ export interface VirtualSwitch {
 // Starts uml_switch on a control socket in the environment's private directory.
 export async function startUmlSwitch(
   socket: string,
+  tap: string | undefined,
   onProcess: (ref: ProcessRef) => Promise<void>,
   timeoutMs = 5000,
 ): Promise<VirtualSwitch> {
-  const [cmd, args] = jailed('uml_switch', ['-unix', socket]);
+  // Attaching to a tap device needs CAP_NET_ADMIN inside the jail.
+  const [cmd, args] = jailed('uml_switch', ['-unix', socket, ...(tap ? ['-tap', tap] : [])], { privileged: tap !== undefined });
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
   const ref = await new Promise<ProcessRef | undefined>((resolve) => {
     child.once('spawn', () =>
