@@ -148,8 +148,11 @@ export function program(): Command {
 
   cli
     .command('logs')
-    .description("print a machine's console log")
+    .description(
+      "print a machine's console log (with its boot script's output), or a service's log",
+    )
     .addOption(envOption())
+    .option('-s, --service <name>', "print this service's output instead")
     .argument('<machine>')
     .action(async (machine: string, o) => {
       const id = environmentId(o.env);
@@ -165,6 +168,17 @@ export function program(): Command {
           `no machine named ${machine} in environment ${id}`,
           `use one of: ${state.machines.map((m) => m.name).join(', ')}`,
         );
+      if (o.service) {
+        if (!plan.services.some((s) => s.name === o.service)) {
+          const names = plan.services.map((s) => s.name).join(', ') || 'none';
+          throw new UmlenvError(
+            `machine ${machine} has no service named ${o.service}`,
+            `its services: ${names}`,
+          );
+        }
+        const file = path.join(plan.serviceLogDir, `${o.service}.log`);
+        return void process.stdout.write(await readFile(file).catch(() => Buffer.from('')));
+      }
       process.stdout.write(await readFile(plan.consoleLog));
     });
 

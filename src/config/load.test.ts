@@ -140,7 +140,7 @@ describe('unknown keys', () => {
 
   it('rejects an unknown machine key and lists the allowed ones', () => {
     expect(rejection(oneImage('  web:', '    cpu: 2')).message).toMatch(
-      /^env\.yml:5:5: machines\.web\.cpu: unknown key \(allowed here: image, address, memory, ports, shares\)$/,
+      /^env\.yml:5:5: machines\.web\.cpu: unknown key \(allowed here: image, address, memory, ports, shares, boot, services, healthcheck, depends_on\)$/,
     );
   });
 
@@ -417,7 +417,19 @@ describe('valid configs', () => {
       images: {
         base: { name: 'base', suite: 'bookworm', packages: [], sizeBytes: GiB },
       },
-      machines: [{ name: 'web', image: 'base', memoryBytes: 256 * MiB, ports: [], shares: [] }],
+      machines: [
+        {
+          name: 'web',
+          image: 'base',
+          memoryBytes: 256 * MiB,
+          ports: [],
+          shares: [],
+          boot: undefined,
+          services: [],
+          healthcheck: undefined,
+          dependsOn: [],
+        },
+      ],
       host: false,
       nat: false,
     });
@@ -438,6 +450,10 @@ describe('valid configs', () => {
         memoryBytes: 256 * MiB,
         ports: [],
         shares: [],
+        boot: undefined,
+        services: [],
+        healthcheck: undefined,
+        dependsOn: [],
       },
       {
         name: 'backend',
@@ -446,6 +462,10 @@ describe('valid configs', () => {
         memoryBytes: 256 * MiB,
         ports: [],
         shares: [],
+        boot: undefined,
+        services: [],
+        healthcheck: undefined,
+        dependsOn: [],
       },
     ]);
   });
@@ -510,8 +530,28 @@ describe('valid configs', () => {
         },
       },
       machines: [
-        { name: 'db', image: 'db-image', memoryBytes: GiB, ports: [], shares: [] },
-        { name: 'web', image: 'base', memoryBytes: 512 * MiB, ports: [], shares: [] },
+        {
+          name: 'db',
+          image: 'db-image',
+          memoryBytes: GiB,
+          ports: [],
+          shares: [],
+          boot: undefined,
+          services: [],
+          healthcheck: undefined,
+          dependsOn: [],
+        },
+        {
+          name: 'web',
+          image: 'base',
+          memoryBytes: 512 * MiB,
+          ports: [],
+          shares: [],
+          boot: undefined,
+          services: [],
+          healthcheck: undefined,
+          dependsOn: [],
+        },
       ],
       host: false,
       nat: false,

@@ -47,8 +47,33 @@ export interface ShareSpec {
   readonly: boolean;
 }
 
+/** A long-running program of a machine. */
+export interface ServiceSpec {
+  name: string;
+  argv: string[];
+  user?: string;
+  workdir?: string;
+  env: Record<string, string>;
+}
+
+/** What makes a machine healthy: a command in the guest, or a TCP port that accepts. */
+export interface HealthSpec {
+  argv: string[];
+  /** Shown in messages: the command as written, or "tcp 5432". */
+  label: string;
+  intervalMs: number;
+  retries: number;
+  timeoutMs: number;
+}
+
+export type Condition = 'started' | 'healthy' | 'completed';
+
 export interface MachineSpec {
   name: string;
+  boot?: string;
+  services: ServiceSpec[];
+  healthcheck?: HealthSpec;
+  dependsOn: { machine: string; condition: Condition }[];
   image: string;
   /** A fixed address, or undefined for the next free one. */
   address?: number;
@@ -314,6 +339,18 @@ function resolve(raw: RawConfig, file: string, locate: Locate): Config {
     }
     machines.push({
       name,
+      boot: m.boot,
+      services: Object.entries(m.services).map(([sname, sv]) => ({
+        name: sname,
+        argv: argvOf(sv.command),
+        user: sv.user,
+        workdir: sv.workdir,
+        env: sv.env,
+      })),
+      healthcheck: m.healthcheck && healthOf(m.healthcheck),
+      dependsOn: Array.isArray(m.depends_on)
+        ? m.depends_on.map((d) => ({ machine: d, condition: 'started' as const }))
+        : Object.entries(m.depends_on).map(([d, c]) => ({ machine: d, condition: c.condition })),
       image: image!,
       address,
       memoryBytes: parseSize(m.memory)!,
@@ -345,6 +382,7 @@ function resolve(raw: RawConfig, file: string, locate: Locate): Config {
       published.set(key, `machine ${m.name}`);
     }
   }
+  checkDependencies(machines, fail);
   const nat = raw.network.nat;
   const host = raw.network.host || nat || published.size > 0;
   return { file: path.resolve(file), images, machines, subnet, host, nat };
@@ -366,4 +404,89 @@ function parsePort(
   if (!valid(Number(hostPort)) || !valid(Number(guestPort)))
     fail(key, `"${spec}" has a port outside 1-65535`, 'use ports from 1 to 65535');
   return { hostAddress: address, hostPort: Number(hostPort), guestPort: Number(guestPort) };
+}
+
+function argvOf(command: string | string[]): string[] {
+  return typeof command === 'string' ? ['sh', '-c', command] : command;
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text)!;
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'];
+}
+
+function healthOf(h: {
+  command?: string | string[];
+  tcp?: number;
+  interval: string;
+  retries: number;
+  timeout: string;
+}): HealthSpec {
+  const argv =
+    h.tcp !== undefined
+      ? [
+          'perl',
+          '-MIO::Socket::INET',
+          '-e',
+          `IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => ${h.tcp}, Timeout => 2) or exit 1`,
+        ]
+      : argvOf(h.command!);
+  const label =
+    h.tcp !== undefined
+      ? `tcp ${h.tcp}`
+      : typeof h.command === 'string'
+        ? h.command
+        : h.command!.join(' ');
+  return {
+    argv,
+    label,
+    intervalMs: parseDuration(h.interval),
+    retries: h.retries,
+    timeoutMs: parseDuration(h.timeout),
+  };
+}
+
+// depends_on must name other machines, ask "healthy" only of machines with a health check, and not loop.
+function checkDependencies(
+  machines: MachineSpec[],
+  fail: (key: string, message: string, hint: string) => never,
+): void {
+  const byName = new Map(machines.map((m) => [m.name, m]));
+  for (const m of machines) {
+    for (const d of m.dependsOn) {
+      const key = `machines.${m.name}.depends_on`;
+      const target = byName.get(d.machine);
+      if (d.machine === m.name)
+        fail(key, `machine ${m.name} depends on itself`, 'remove it from its own depends_on');
+      if (!target)
+        fail(
+          key,
+          `unknown machine "${d.machine}"`,
+          `use one of: ${[...byName.keys()].filter((n) => n !== m.name).join(', ')}`,
+        );
+      if (d.condition === 'healthy' && !target!.healthcheck) {
+        fail(
+          key,
+          `condition healthy of ${d.machine} needs a healthcheck on ${d.machine}`,
+          `add healthcheck: to ${d.machine}, or use condition: started or completed`,
+        );
+      }
+    }
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...trail.slice(trail.indexOf(name)), name];
+      fail(
+        `machines.${cycle[0]}.depends_on`,
+        `depends_on forms a cycle: ${cycle.join(' → ')}`,
+        'remove one of these dependencies; machines cannot wait for each other',
+      );
+    }
+    state.set(name, 'visiting');
+    for (const d of byName.get(name)!.dependsOn) visit(d.machine, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const m of machines) visit(m.name, []);
 }

@@ -66,6 +66,65 @@ export const imageSchema = z.strictObject({
     .describe('Apparent size of the image file system; the file is sparse.'),
 });
 
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m)$/, { error: 'must be a duration such as "200ms", "5s" or "2m"' });
+
+const command = z.union([z.string().min(1), z.array(z.string()).min(1)], {
+  error: 'must be a shell command string, or a list of program and arguments',
+});
+
+export const serviceSchema = z.strictObject({
+  command: command.describe(
+    'The program to run: a shell command, or a list of program and arguments.',
+  ),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*$/, { error: 'must be a user name in the guest' })
+    .optional()
+    .describe('User to run as (default root).'),
+  workdir: z
+    .string()
+    .regex(/^\//, { error: 'must be an absolute path in the guest' })
+    .optional()
+    .describe('Working directory.'),
+  env: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }),
+      z.string(),
+    )
+    .default({})
+    .describe('Environment variables.'),
+});
+
+export const healthcheckSchema = z
+  .strictObject({
+    command: command
+      .optional()
+      .describe('A command in the guest that exits 0 when the machine is healthy.'),
+    tcp: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe('A TCP port in the guest that accepts connections when healthy.'),
+    interval: duration.default('200ms').describe('Time between tries.'),
+    retries: z
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .default(150)
+      .describe('Tries before the machine counts as unhealthy.'),
+    timeout: duration.default('10s').describe('How long one try may take.'),
+  })
+  .refine((h) => (h.command === undefined) !== (h.tcp === undefined), {
+    error: 'must have exactly one of command and tcp',
+  });
+
 export const machineSchema = z.strictObject({
   image: name.optional().describe('Image to boot; may be left out when the config has one image.'),
   address: z
@@ -104,6 +163,35 @@ export const machineSchema = z.strictObject({
     )
     .default([])
     .describe('Host directories mounted into the guest.'),
+  boot: z
+    .string()
+    .optional()
+    .describe(
+      'Shell script run as root when the machine boots, after what it depends on; up fails when it fails.',
+    ),
+  services: z
+    .record(name, serviceSchema)
+    .default({})
+    .describe(
+      'Long-running programs the machine starts after its boot script; logs: umlenv logs NAME --service S.',
+    ),
+  healthcheck: healthcheckSchema
+    .optional()
+    .describe('What makes the machine healthy; up waits for it.'),
+  depends_on: z
+    .union([
+      z.array(name),
+      z.record(
+        name,
+        z.strictObject({
+          condition: z.enum(['started', 'healthy', 'completed']).default('started'),
+        }),
+      ),
+    ])
+    .default([])
+    .describe(
+      "Machines whose condition (started, completed, healthy) this machine's boot script and services wait for.",
+    ),
 });
 
 export const networkSchema = z.strictObject({

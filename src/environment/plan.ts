@@ -36,6 +36,11 @@ export function planMachines(
       umlDir,
       ports: m.ports,
       shares: m.shares,
+      boot: m.boot,
+      services: m.services,
+      healthcheck: m.healthcheck,
+      dependsOn: m.dependsOn,
+      serviceLogDir: path.join(machineDir, 'services'),
     };
   });
 }

@@ -8,6 +8,7 @@ import { createTap, useForwarding } from '../network/hostlink.js';
 import { parseSubnet } from '../network/ipv4.js';
 import { publishPort, type PublishedPort } from '../network/ports.js';
 import { startUmlSwitch, type VirtualSwitch } from '../network/switch.js';
+import { provision, type Services } from './provision.js';
 import type { StateWriter } from './state.js';
 
 /** A running environment as its supervisor holds it. */
@@ -70,7 +71,9 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
   const memoryDir = process.env.TMPDIR;
   const machines = new Map<string, Machine>();
   const ports: PublishedPort[] = [];
+  let services: Services | undefined;
   const stop = async () => {
+    services?.stopping();
     await Promise.all(ports.map((p) => p.close()));
     await Promise.all([...machines.values()].map((m) => m.stop(TIMING.graceMs)));
     await sw.stop();
@@ -121,6 +124,11 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
       `${failed.length} machines did not start:\n${failed.map((f) => errorMessage(f.reason)).join('\n')}`,
       first instanceof UmlenvError ? first.hint : undefined,
     );
+  }
+  if (
+    state.machines.some((m) => m.boot || m.services.length || m.healthcheck || m.dependsOn.length)
+  ) {
+    services = await step('provisioning', () => provision(machines, state.machines, log));
   }
   for (const plan of state.machines) {
     for (const p of plan.ports) {

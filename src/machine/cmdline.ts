@@ -1,4 +1,4 @@
-import type { PortSpec, ShareSpec } from '../config/load.js';
+import type { HealthSpec, MachineSpec, PortSpec, ServiceSpec, ShareSpec } from '../config/load.js';
 
 /** Everything needed to start one machine, fixed before it boots. */
 export interface MachinePlan {
@@ -15,6 +15,12 @@ export interface MachinePlan {
   umlDir: string;
   ports: PortSpec[];
   shares: ShareSpec[];
+  boot?: string;
+  services: ServiceSpec[];
+  healthcheck?: HealthSpec;
+  dependsOn: MachineSpec['dependsOn'];
+  /** Where each service's output is kept on the host. */
+  serviceLogDir: string;
 }
 
 export interface HostSide {

@@ -25,11 +25,12 @@ function plain(frames: Frame[]) {
 }
 
 function decodeExec(payload: Buffer): Required<ExecRequest> {
-  const req: Required<ExecRequest> = { argv: [], env: {}, cwd: '' };
+  const req: Required<ExecRequest> = { argv: [], env: {}, cwd: '', user: '' };
   for (const field of payload.toString().split('\0')) {
     const value = field.slice(1);
     if (field[0] === 'a') req.argv.push(value);
     else if (field[0] === 'd') req.cwd = value;
+    else if (field[0] === 'u') req.user = value;
     else if (field[0] === 'e') {
       const eq = value.indexOf('=');
       req.env[value.slice(0, eq)] = value.slice(eq + 1);
@@ -142,11 +143,12 @@ describe('encodeExec', () => {
     expect(encodeExec({ argv: ['true'] }).toString()).toBe('atrue');
   });
 
-  it('round-trips awkward argv, env and cwd values', () => {
+  it('round-trips awkward argv, env, cwd and user values', () => {
     const req = {
       argv: ['printf', '%s\n', '', 'two words', 'ünïcode', '--opt=a=b'],
       env: { EMPTY: '', PATH: '/usr/bin:/bin', JSON: '{"a": [1, 2]}' },
       cwd: '/home/ci/my project',
+      user: 'www-data',
     };
     expect(decodeExec(encodeExec(req))).toEqual(req);
   });

@@ -54,6 +54,8 @@ export interface ExecRequest {
   argv: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Run as this user of the guest (default root). */
+  user?: string;
 }
 
 // Exec and configure payloads are NUL-separated fields whose first letter is the tag.
@@ -68,6 +70,7 @@ export function encodeFields(fields: [string, string][]): Buffer {
 export function encodeExec(req: ExecRequest): Buffer {
   return encodeFields([
     ...(req.cwd ? [['d', req.cwd] as [string, string]] : []),
+    ...(req.user ? [['u', req.user] as [string, string]] : []),
     ...Object.entries(req.env ?? {}).map(([k, v]) => ['e', `${k}=${v}`] as [string, string]),
     ...req.argv.map((a) => ['a', a] as [string, string]),
   ]);
