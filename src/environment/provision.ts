@@ -41,6 +41,9 @@ export function runInGuest(
   });
 }
 
+/** Without a health check, services that survive this long count as started. */
+const SERVICE_SETTLE_MS = 300;
+
 /** A machine's progress through provisioning, for depends_on to wait on. */
 class Progress {
   private readonly waits = new Map<
@@ -120,29 +123,10 @@ export async function provision(
       mlog.info(`Ran boot script in ${seconds(Date.now() - t0)}`);
     }
     mine.reached('completed');
-    if (plan.services.length) await mkdir(plan.serviceLogDir, { recursive: true });
-    for (const s of plan.services) {
-      const sink = createWriteStream(path.join(plan.serviceLogDir, `${s.name}.log`), {
-        flags: 'a',
-      });
-      const control = machine.agent.exec(
-        { argv: s.argv, env: s.env, cwd: s.workdir, user: s.user },
-        {
-          stdout: (d) => sink.write(d),
-          stderr: (d) => sink.write(d),
-          exit: (code) => {
-            sink.end(`\n[umlenv] service ${s.name} exited with code ${code}\n`);
-            if (!stopping)
-              mlog.warn(
-                `service ${s.name} exited with code ${code}; its output: umlenv logs ${plan.name} --service ${s.name}`,
-              );
-          },
-        },
-      );
-      control.endStdin();
-      mlog.info(`Started service ${s.name}`);
-    }
-    if (plan.healthcheck) await waitHealthy(machine, plan, mlog);
+    const services = await startServices(machine, plan, mlog, () => stopping);
+    if (plan.healthcheck) await Promise.race([waitHealthy(machine, plan, mlog), services.crashed]);
+    else if (plan.services.length) await Promise.race([sleep(SERVICE_SETTLE_MS), services.crashed]);
+    services.ready();
     mine.reached('healthy');
   };
   const results = await Promise.allSettled(
@@ -163,6 +147,54 @@ export async function provision(
     throw causes[0] ?? failed[0];
   }
   return { stopping: () => void (stopping = true) };
+}
+
+/**
+ * Starts a machine's services with their output in one log file each. Until ready() is
+ * called, a service that ends rejects `crashed` with its last lines; after, it is a warning.
+ */
+async function startServices(
+  machine: Machine,
+  plan: MachinePlan,
+  log: Logger,
+  stopping: () => boolean,
+) {
+  let ready = false;
+  let fail!: (error: Error) => void;
+  const crashed = new Promise<never>((_, reject) => (fail = reject));
+  crashed.catch(() => {});
+  if (plan.services.length) await mkdir(plan.serviceLogDir, { recursive: true });
+  for (const s of plan.services) {
+    const sink = createWriteStream(path.join(plan.serviceLogDir, `${s.name}.log`), { flags: 'a' });
+    let tail = '';
+    const keep = (d: Buffer) => {
+      sink.write(d);
+      tail = (tail + d.toString()).slice(-2000);
+    };
+    const control = machine.agent.exec(
+      { argv: s.argv, env: s.env, cwd: s.workdir, user: s.user },
+      {
+        stdout: keep,
+        stderr: keep,
+        exit: (code) => {
+          sink.end(`\n[umlenv] service ${s.name} exited with code ${code}\n`);
+          if (stopping()) return;
+          const how = `its output: umlenv logs ${plan.name} --service ${s.name}`;
+          if (ready) return log.warn(`service ${s.name} exited with code ${code}; ${how}`);
+          const last = tail.split('\n').filter(Boolean).slice(-10).join('\n') || '(no output)';
+          fail(
+            new UmlenvError(
+              `machine ${plan.name}: service ${s.name} exited with code ${code} before the machine was ready. Last output:\n${last}`,
+              `see ${how}`,
+            ),
+          );
+        },
+      },
+    );
+    control.endStdin();
+    log.info(`Started service ${s.name}`);
+  }
+  return { crashed, ready: () => void (ready = true) };
 }
 
 async function waitHealthy(machine: Machine, plan: MachinePlan, log: Logger): Promise<void> {

@@ -142,6 +142,10 @@ async function runSetup(root: string, script: string, log: Logger): Promise<void
           [
             '--die-with-parent',
             '--unshare-pid',
+            '--unshare-ipc',
+            // Root in the new root: installing packages and starting services need its capabilities.
+            '--cap-add',
+            'ALL',
             '--bind',
             root,
             '/',
@@ -149,6 +153,12 @@ async function runSetup(root: string, script: string, log: Logger): Promise<void
             '/proc',
             '--dev',
             '/dev',
+            '--perms',
+            '1777',
+            '--tmpfs',
+            '/dev/shm',
+            '--tmpfs',
+            '/run',
             '--tmpfs',
             '/tmp',
             '--ro-bind',
