@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -195,6 +195,7 @@ describe('ports and shares', () => {
     expect(problem(config('  a:', '    shares: [{ host: nope, guest: /w }]'), file)).toMatch(
       /machines\.a\.shares\.0\.host: ".*\/nope" is not an existing directory/,
     );
+    await rm(dir, { recursive: true });
   });
 
   it('turns nat into a host link', () => {

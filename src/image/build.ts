@@ -73,8 +73,9 @@ export async function buildImage(
   const root = path.join(scratch, 'root');
   const file = path.join(scratch, 'image.ext4');
   try {
+    const tmp = await scratchTmp(scratch);
     await log.group(`Bootstrapping ${image.recipe.suite} with ${builder}`, () =>
-      run(bootstrapCommand(builder, image, root), log),
+      run(bootstrapCommand(builder, image, root), log, tmp),
     );
     await installGuest(root, image);
     if (image.recipe.setup) await runSetup(root, image.recipe.setup, log);
@@ -196,11 +197,12 @@ async function tidy(root: string): Promise<void> {
 
 // Runs a build command with its output streamed line by line to the log.
 // Jailed, so that a build whose umlenv process is killed leaves no apt or dpkg running.
-async function run([cmd, args]: [string, string[]], log: Logger): Promise<void> {
+// TMPDIR points into the scratch directory, so a killed build leaves no temporary files either.
+async function run([cmd, args]: [string, string[]], log: Logger, tmp?: string): Promise<void> {
   const child = execa(...jailed(cmd, args, { privileged: true }), {
     all: true,
     reject: false,
-    env: { LC_ALL: 'C.UTF-8' },
+    env: { LC_ALL: 'C.UTF-8', ...(tmp ? { TMPDIR: tmp } : {}) },
   });
   const tail: string[] = [];
   for await (const line of child.iterable({ from: 'all' })) {
@@ -214,4 +216,10 @@ async function run([cmd, args]: [string, string[]], log: Logger): Promise<void> 
       `${cmd} exited with ${result.exitCode ?? result.signal}: ${tail.slice(-3).join(' | ')}`,
     );
   }
+}
+
+async function scratchTmp(scratch: string): Promise<string> {
+  const tmp = path.join(scratch, 'tmp');
+  await mkdir(tmp, { recursive: true });
+  return tmp;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,7 @@ describe('hostMirror', () => {
       DEB822.replace('/debian\n', '/debian/\n'),
     );
     expect(await hostMirror('bookworm', etc)).toBe('http://mirror.example/debian');
+    await rm(etc, { recursive: true });
   });
 
   it('says how to fix a host without Debian sources', async () => {
@@ -89,5 +90,6 @@ describe('hostMirror', () => {
     await expect(hostMirror('bookworm', etc)).rejects.toThrow(
       /no Debian mirror found in this host's apt sources/,
     );
+    await rm(etc, { recursive: true });
   });
 });
