@@ -14,6 +14,7 @@ import { up } from '../environment/up.js';
 import { isAlive } from '../host/process.js';
 import { ensureImages, resolveImages } from '../image/ensure.js';
 import { ImageStore } from '../image/store.js';
+import { buildKernel } from '../kernel/build.js';
 import { mib } from '../config/size.js';
 import { stderrLogger } from '../log/stderr.js';
 import type { Level } from '../log/logger.js';
@@ -281,6 +282,17 @@ export function program(): Command {
         await store.remove(i.key);
         process.stdout.write(`removed ${i.key} (${i.name})\n`);
       }
+    });
+
+  cli
+    .command('kernel')
+    .description('the minimal UML kernel')
+    .command('build')
+    .description(
+      "build umlenv's minimal UML kernel from Debian's source, once per source and config",
+    )
+    .action(async () => {
+      process.stdout.write(`${await buildKernel(logger())}\n`);
     });
 
   cli

@@ -134,7 +134,7 @@ describe('document shape', () => {
 describe('unknown keys', () => {
   it('rejects an unknown top-level key and lists the allowed ones', () => {
     expect(rejection(`${oneImage('  web: {}')}foo: 1\n`).message).toMatch(
-      /^env\.yml:5:1: foo: unknown key \(allowed here: version, images, machines, network\)$/,
+      /^env\.yml:5:1: foo: unknown key \(allowed here: version, images, machines, kernel, network\)$/,
     );
   });
 
@@ -391,7 +391,7 @@ describe('several problems', () => {
         'env.yml has 3 problems:',
         '  env.yml:1:10: version: 2 is not allowed (allowed: 1)',
         '  env.yml:7:13: machines.web.memory: "x" must be a memory size such as "256M" or "1G", between 32M and 16G',
-        '  env.yml:2:1: foo: unknown key (allowed here: version, images, machines, network)',
+        '  env.yml:2:1: foo: unknown key (allowed here: version, images, machines, kernel, network)',
       ].join('\n'),
     );
   });

@@ -91,6 +91,8 @@ export interface Config {
   /** A tap device links the network to the host (asked for, or implied by nat or ports). */
   host: boolean;
   nat: boolean;
+  /** "stock", "minimal", a path, or undefined for the default. */
+  kernel?: string;
 }
 
 export class ConfigError extends UmlenvError {
@@ -385,7 +387,11 @@ function resolve(raw: RawConfig, file: string, locate: Locate): Config {
   checkDependencies(machines, fail);
   const nat = raw.network.nat;
   const host = raw.network.host || nat || published.size > 0;
-  return { file: path.resolve(file), images, machines, subnet, host, nat };
+  const kernel =
+    raw.kernel && !['stock', 'minimal'].includes(raw.kernel) && raw.kernel.includes('/')
+      ? path.resolve(path.dirname(file), raw.kernel)
+      : raw.kernel;
+  return { file: path.resolve(file), images, machines, subnet, host, nat, kernel };
 }
 
 function parsePort(

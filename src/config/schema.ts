@@ -224,6 +224,13 @@ export const configSchema = z.strictObject({
     )
     .refine((r) => Object.keys(r).length > 0, { error: 'must define at least one machine' })
     .describe('Machines by name; each becomes a host name on the environment network.'),
+  kernel: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Guest kernel: "stock" (Debian\'s linux.uml), "minimal" (umlenv kernel build), or a path. Default: minimal when built, else stock.',
+    ),
   network: networkSchema.default({ subnet: 'auto', host: false, nat: false }),
 });
 

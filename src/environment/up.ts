@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config/load.js';
 import { UmlenvError } from '../errors.js';
 import { isAlive, processRef, sleep, type ProcessRef } from '../host/process.js';
 import { requireTool } from '../host/tools.js';
+import { chooseKernel } from '../kernel/choose.js';
 import { ensureImages, resolveImages } from '../image/ensure.js';
 import { ImageStore } from '../image/store.js';
 import { seconds, silentLogger, type Logger } from '../log/logger.js';
@@ -53,7 +54,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   };
   const config = await loadConfig(options.configFile);
   const id = environmentId(options.envId);
-  const kernel = await requireTool(process.env.UMLENV_KERNEL ?? 'linux.uml', 'to run machines');
+  const kernel = await chooseKernel(config.kernel, log);
   for (const tool of ['uml_switch', 'bwrap', 'taskset']) await requireTool(tool, 'to run machines');
   if (config.host) {
     requireNetAdmin();
