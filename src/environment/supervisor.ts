@@ -49,6 +49,16 @@ export async function supervise(dir: string): Promise<void> {
       if (event.type !== 'log') w.end();
     }
   };
+  // Resolves once every watcher has its last event, so exiting cannot cut one short.
+  const flushed = () =>
+    Promise.race([
+      Promise.all(
+        [...watchers].map(
+          (w) => new Promise((r) => (w.socket.closed ? r(null) : w.socket.once('close', r))),
+        ),
+      ),
+      new Promise((r) => setTimeout(r, 1000)),
+    ]);
   const log: Logger = sinkLogger((level, tags, message) =>
     emit({ type: 'log', level, tags, message }),
   ).child(state.id);
@@ -118,7 +128,8 @@ export async function supervise(dir: string): Promise<void> {
     await writer.update((s) => void (s.phase = 'ready'));
     emit({ type: 'ready', seconds: (Date.now() - t0) / 1000 });
   } catch (error) {
-    log.error(describeError(error));
+    // The client prints the error itself; the supervisor's log keeps the full story.
+    log.debug(describeError(error));
     await writer.update((s) => {
       s.phase = 'failed';
       s.error = errorMessage(error);
@@ -131,7 +142,8 @@ export async function supervise(dir: string): Promise<void> {
         errorMessage(error) +
         (error instanceof UmlenvError && error.hint ? `\nfix: ${error.hint}` : ''),
     });
-    setTimeout(() => process.exit(1), 100);
+    await flushed();
+    process.exit(1);
   }
 }
 

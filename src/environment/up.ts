@@ -195,6 +195,10 @@ async function startSupervisor(state: EnvState, log: Logger): Promise<void> {
     return;
   }
   if (outcome?.type === 'failed') {
+    // The supervisor has torn everything down; it is gone too before we report.
+    if (child.exitCode === null && child.signalCode === null) {
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(3000)]);
+    }
     const [message, hint] = outcome.message.split('\nfix: ');
     throw new UmlenvError(message, hint);
   }

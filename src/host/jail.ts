@@ -81,10 +81,21 @@ export function jailedGuest(
 /** Where guest memory lives inside the sandbox by default: a private tmpfs. */
 export const GUEST_MEMORY_DIR = '/umlenv-memory';
 
-// The files a dynamically linked program loads, from ldd, so the sandbox can hold exactly them.
+// The files a program loads: its libraries (from ldd) and, for a script, its
+// interpreter's, so the sandbox can hold exactly them.
 export async function programFiles(program: string): Promise<string[]> {
   const { execa } = await import('execa');
-  const r = await execa('ldd', [program], { reject: false });
-  const libs = [...r.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
-  return [program, ...new Set(libs)];
+  const { open } = await import('node:fs/promises');
+  const files = [program];
+  const fh = await open(program, 'r');
+  const head = Buffer.alloc(256);
+  await fh.read(head, 0, 256, 0);
+  await fh.close();
+  const shebang = /^#!\s*(\S+)/.exec(head.toString('latin1'));
+  if (shebang) files.push(shebang[1]);
+  for (const file of [...files]) {
+    const r = await execa('ldd', [file], { reject: false });
+    files.push(...[...r.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]));
+  }
+  return [...new Set(files)];
 }

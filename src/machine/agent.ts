@@ -33,6 +33,9 @@ export interface GuestConfig {
   shares?: { host: string; guest: string; readonly: boolean }[];
 }
 
+/** Bytes the host may write to a guest's agent line before the guest acknowledges them. */
+export const WINDOW = 2048;
+
 /**
  * The host side of a guest's agent line: a socket whose other end is the guest's
  * /dev/ttyS1. Many commands share it, told apart by stream id.
@@ -43,6 +46,8 @@ export class AgentChannel {
   private running = new Map<number, ExecHandlers>();
   private waiters = new Map<string, (frame: Frame) => void>();
   private closed = false;
+  private queue: Buffer[] = [];
+  private unacknowledged = 0;
   readonly hello: Promise<Frame>;
 
   constructor(private socket: Duplex) {
@@ -69,6 +74,10 @@ export class AgentChannel {
   }
 
   private dispatch(frame: Frame): void {
+    if (frame.type === 'A') {
+      this.unacknowledged -= Number(frame.payload.toString());
+      return this.pump();
+    }
     const waiter = this.waiters.get(frame.type);
     if (waiter) {
       this.waiters.delete(frame.type);
@@ -90,7 +99,23 @@ export class AgentChannel {
   }
 
   private send(type: string, id: number, payload?: Buffer | string): void {
-    if (!this.closed) this.socket.write(encodeFrame(type, id, payload));
+    if (this.closed) return;
+    this.queue.push(encodeFrame(type, id, payload));
+    this.pump();
+  }
+
+  // Writes no more than WINDOW bytes ahead of what the guest has read: UML throttles a
+  // serial line whose tty buffer (4 KiB) fills, and the line then never resumes.
+  private pump(): void {
+    while (this.queue.length && this.unacknowledged < WINDOW && !this.closed) {
+      const head = this.queue[0];
+      const room = WINDOW - this.unacknowledged;
+      const chunk = head.subarray(0, room);
+      if (chunk.length === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(room);
+      this.unacknowledged += chunk.length;
+      this.socket.write(chunk);
+    }
   }
 
   get isOpen(): boolean {
@@ -104,7 +129,8 @@ export class AgentChannel {
     if (config.gateway) fields.push(['g', config.gateway]);
     if (config.nameservers?.length) fields.push(['n', config.nameservers.join(' ')]);
     for (const [name, address] of config.hosts) fields.push(['H', `${address}\t${name}`]);
-    for (const s of config.shares ?? []) fields.push(['m', `${s.host}\t${s.guest}\t${s.readonly ? 'ro' : 'rw'}`]);
+    for (const s of config.shares ?? [])
+      fields.push(['m', `${s.host}\t${s.guest}\t${s.readonly ? 'ro' : 'rw'}`]);
     const reply = this.next('Y');
     this.send('C', 0, encodeFields(fields));
     const error = (await reply).payload.toString();

@@ -6,7 +6,9 @@
  * Host to guest: C configure, X exec, I stdin (empty = end of input), K signal,
  * P ping, H power off. Guest to host: R hello, Y configured (payload = error, empty
  * when fine), S started (pid), F failed to start, O stdout, E stderr,
- * Z exited ("code signal"), P pong. The control socket adds J, a JSON message.
+ * Z exited ("code signal"), P pong, A acknowledged (payload = bytes the agent read from
+ * the line, so the host can keep what it sends within the tty's buffer). The control
+ * socket adds J, a JSON message.
  */
 export interface Frame {
   type: string;
