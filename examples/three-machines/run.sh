@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The example end to end: three machines up, each pings the others by name, down.
+#
+# The example asks for NAT and a published port, which create a tap device and
+# firewall rules. So that trying it changes nothing on this host, the demo runs in a
+# network namespace of its own; on a CI box you run `umlenv up` directly.
 set -euo pipefail
 cd "$(dirname "$0")"
-umlenv() { node ../../dist/cli.js "$@"; }
+ns="umlenv-example-$$"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
 export UMLENV_ENV=example-three-machines
-trap 'umlenv down' EXIT
+umlenv() { ip netns exec "$ns" node ../../dist/cli.js "$@"; }
+trap 'umlenv down; ip netns delete "$ns"' EXIT
 umlenv up -f umlenv.yml
 umlenv ps
 for from in api-build api-run frontend; do
@@ -14,3 +21,4 @@ for from in api-build api-run frontend; do
     echo "$from -> $to: ok"
   done
 done
+echo "api-run's port 8080 is published at $(umlenv port api-run 8080) (inside the demo's namespace)"
