@@ -1,11 +1,10 @@
 import { chmod, copyFile, mkdir, rm, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { UmlenvError, errorMessage } from '../errors.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { requireTool, which } from '../host/tools.js';
 import { guestFile } from '../paths.js';
-import { jailed } from '../host/jail.js';
+import { runBuildStep } from '../host/command.js';
 import type { ResolvedImage } from './recipe.js';
 import type { ImageStore } from './store.js';
 
@@ -198,24 +197,8 @@ async function tidy(root: string): Promise<void> {
 // Runs a build command with its output streamed line by line to the log.
 // Jailed, so that a build whose umlenv process is killed leaves no apt or dpkg running.
 // TMPDIR points into the scratch directory, so a killed build leaves no temporary files either.
-async function run([cmd, args]: [string, string[]], log: Logger, tmp?: string): Promise<void> {
-  const child = execa(...jailed(cmd, args, { privileged: true }), {
-    all: true,
-    reject: false,
-    env: { LC_ALL: 'C.UTF-8', ...(tmp ? { TMPDIR: tmp } : {}) },
-  });
-  const tail: string[] = [];
-  for await (const line of child.iterable({ from: 'all' })) {
-    tail.push(line);
-    if (tail.length > 20) tail.shift();
-    log.info(line);
-  }
-  const result = await child;
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `${cmd} exited with ${result.exitCode ?? result.signal}: ${tail.slice(-3).join(' | ')}`,
-    );
-  }
+function run(command: [string, string[]], log: Logger, tmp?: string): Promise<void> {
+  return runBuildStep(command, log, { privileged: true, env: tmp ? { TMPDIR: tmp } : {} });
 }
 
 async function scratchTmp(scratch: string): Promise<string> {

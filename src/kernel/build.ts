@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { UmlenvError, errorMessage } from '../errors.js';
 import { requireTool } from '../host/tools.js';
-import { jailed } from '../host/jail.js';
+import { runBuildStep } from '../host/command.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { cacheDir, packageRoot } from '../paths.js';
 
@@ -119,18 +119,6 @@ export async function buildKernel(log: Logger): Promise<string> {
   }
 }
 
-// Runs one build command jailed, so a killed build leaves no compiler running.
-async function make([cmd, args]: [string, string[]], log: Logger, cwd?: string): Promise<void> {
-  const child = execa(...jailed(cmd, args), { all: true, reject: false, cwd, env: { ARCH: 'um' } });
-  const tail: string[] = [];
-  for await (const line of child.iterable({ from: 'all' })) {
-    tail.push(line);
-    if (tail.length > 20) tail.shift();
-    log.info(line);
-  }
-  const result = await child;
-  if (result.exitCode !== 0)
-    throw new Error(
-      `${cmd} exited with ${result.exitCode ?? result.signal}: ${tail.slice(-5).join(' | ')}`,
-    );
+function make(command: [string, string[]], log: Logger, cwd?: string): Promise<void> {
+  return runBuildStep(command, log, { cwd, env: { ARCH: 'um' } });
 }
