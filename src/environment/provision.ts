@@ -95,6 +95,7 @@ export async function provision(
     const machine = machines.get(plan.name)!;
     const mlog = log.child(plan.name);
     const mine = progress.get(plan.name)!;
+    const since = Date.now();
     mine.reached('started');
     for (const d of plan.dependsOn) {
       mlog.debug(`waiting for ${d.machine} to be ${d.condition}`);
@@ -128,6 +129,7 @@ export async function provision(
     else if (plan.services.length) await Promise.race([sleep(SERVICE_SETTLE_MS), services.crashed]);
     services.ready();
     mine.reached('healthy');
+    mlog.info(`Ready in ${seconds(Date.now() - since)} after boot`);
   };
   const results = await Promise.allSettled(
     plans.map((p) =>

@@ -128,7 +128,9 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
   if (
     state.machines.some((m) => m.boot || m.services.length || m.healthcheck || m.dependsOn.length)
   ) {
-    services = await step('provisioning', () => provision(machines, state.machines, log));
+    const t0 = Date.now();
+    services = await provision(machines, state.machines, log);
+    log.info(`Provisioned every machine in ${seconds(Date.now() - t0)}`);
   }
   for (const plan of state.machines) {
     for (const p of plan.ports) {

@@ -85,6 +85,18 @@ describe('hostMirror', () => {
     await rm(etc, { recursive: true });
   });
 
+  it('takes the Debian archive even when a vendor repository reusing the suite sorts first', async () => {
+    const etc = await mkdtemp(path.join(tmpdir(), 'umlenv-apt-'));
+    await mkdir(path.join(etc, 'sources.list.d'));
+    await writeFile(
+      path.join(etc, 'sources.list.d', 'aaa-vendor.list'),
+      'deb https://vendor.example/linux/tools bookworm stable\n',
+    );
+    await writeFile(path.join(etc, 'sources.list.d', 'debian.sources'), DEB822);
+    expect(await hostMirror('bookworm', etc)).toBe('http://mirror.example/debian');
+    await rm(etc, { recursive: true });
+  });
+
   it('says how to fix a host without Debian sources', async () => {
     const etc = await mkdtemp(path.join(tmpdir(), 'umlenv-apt-'));
     await expect(hostMirror('bookworm', etc)).rejects.toThrow(

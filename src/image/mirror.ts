@@ -61,10 +61,7 @@ export async function hostMirror(suite?: string, etc = '/etc/apt'): Promise<stri
     if (entry.endsWith('.list')) await read(path.join(dir, entry), false);
     if (entry.endsWith('.sources')) await read(path.join(dir, entry), true);
   }
-  // The main archive carries plain suite names; -security and -updates do not.
-  const main = sources.find(
-    (s) => /^(https?|file):/.test(s.uri) && s.suites.some((x) => /^[a-z]+$/.test(x)),
-  );
+  const main = pickMirror(sources, suite);
   if (!main) {
     throw new UmlenvError(
       `no Debian mirror found in this host's apt sources (${etc})`,
