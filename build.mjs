@@ -2,7 +2,11 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { cli: 'src/cli.ts' },
+  entryPoints: {
+    cli: 'src/cli.ts',
+    'action-main': 'src/action/main-entry.ts',
+    'action-post': 'src/action/post-entry.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeError } from '../src/errors.js';
 import { cliEntry } from '../src/paths.js';
+import { byHand } from './byhand.js';
+import { exampleColdUp, exampleWarmUps } from './example.js';
 import { bareBoots, coldBuild, imageUnderTest, plainDebootstrap, warmUps } from './measure.js';
 import { checks, renderTable, summarizeBoots, summarizeUps, type Results } from './report.js';
 import { cleanUpPending, distIsStale, progress } from './support.js';
@@ -14,9 +16,11 @@ import { cleanUpPending, distIsStale, progress } from './support.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
 const CONFIG = path.join(ROOT, 'examples', 'three-machines', 'umlenv.yml');
+const EXAMPLE = path.join(ROOT, 'examples', 'api-frontend', 'umlenv.yml');
 const USAGE = `usage: npm run bench -- [--runs N] [--skip-cold] [--json-only]
   --runs N     runs per timed step whose median is reported (default 5)
-  --skip-cold  skip the cold image build and plain debootstrap (about a minute)
+  --skip-cold  skip the cold image build, plain debootstrap, the api-frontend cold up and
+               its machines made by hand (three debootstraps: several minutes)
   --json-only  print the JSON result on stdout instead of the table
 `;
 
@@ -81,6 +85,23 @@ async function measure(r: Results): Promise<void> {
     r.coldBuild = await step(r, 'cold image build', () => coldBuild(CONFIG));
     r.debootstrap = await step(r, 'plain debootstrap', () => plainDebootstrap(CONFIG));
   }
+  await measureExample(r);
+}
+
+// The api-frontend example: warm ups on the cached image, then its cold up and the by-hand way.
+async function measureExample(r: Results): Promise<void> {
+  const af: NonNullable<Results['apiFrontend']> = { config: path.relative(ROOT, EXAMPLE) };
+  r.apiFrontend = af;
+  af.image = await step(r, 'api-frontend image', () => imageUnderTest(EXAMPLE));
+  if (af.image) {
+    const runs = r.options.runs;
+    af.warmUp = await step(r, 'api-frontend warm up', () => exampleWarmUps(EXAMPLE, runs));
+  }
+  if (!r.options.skipCold) {
+    af.coldUp = await step(r, 'api-frontend cold up', () => exampleColdUp(EXAMPLE));
+    af.byHand = await step(r, 'by hand', () => byHand(EXAMPLE));
+  }
+  if (af.warmUp && af.byHand) af.speedup = af.byHand.totalSeconds / af.warmUp.upSeconds;
 }
 
 // Keeps every run (bench-DATE.json) and the last one under a fixed name (latest.json).

@@ -13,6 +13,7 @@ import {
   killByArgument,
   killQuietly,
   progress,
+  runTool,
   timed,
   umlenv,
   withCleanup,
@@ -72,20 +73,32 @@ export async function bareBoots(image: string, runs: number): Promise<BareBoots>
 }
 
 // One boot on a fresh overlay: seconds from spawn to the marker line on the console.
-async function bareBoot(kernel: string, image: string, extra: string[]): Promise<number> {
+function bareBoot(kernel: string, image: string, extra: string[]): Promise<number> {
+  return bootToInit(kernel, { disk: (dir) => `${path.join(dir, 'overlay.cow')},${image}`, extra });
+}
+
+export interface BootSpec {
+  /** The ubd0= value, given the boot's own scratch directory. */
+  disk: (dir: string) => string;
+  memoryMiB?: number;
+  extra?: string[];
+}
+
+/** Seconds from spawning linux.uml to the marker its init prints: bare boots and by hand alike. */
+export async function bootToInit(kernel: string, spec: BootSpec): Promise<number> {
   return withTempDir('boot', async (dir) => {
     const args = [
-      `ubd0=${path.join(dir, 'overlay.cow')},${image}`,
+      `ubd0=${spec.disk(dir)}`,
       'root=/dev/ubda',
       'rw',
-      'mem=256M',
+      `mem=${spec.memoryMiB ?? 256}M`,
       'con=null',
       'ssl=null',
       'con0=null,fd:1',
       'noreboot',
       'umid=bench',
       `uml_dir=${dir}`,
-      ...extra,
+      ...(spec.extra ?? []),
       'init=/bin/sh',
       '--',
       '-c',
@@ -233,8 +246,8 @@ async function pssBytes(markers: string[]): Promise<{ perSpace: number; perProce
   return { perSpace: [...spaces.values()].reduce((a, b) => a + b, 0), perProcess };
 }
 
-// A down that leaves a process or the directory behind is a bug, not a time to report.
-async function assertTornDown(state: EnvState): Promise<void> {
+/** A down that leaves a process or the directory behind is a bug, not a time to report. */
+export async function assertTornDown(state: EnvState): Promise<void> {
   const left = [
     ...(await Promise.all(state.machines.map((m) => killByArgument(`uml_dir=${m.umlDir}`)))).flat(),
     ...(await killByArgument(path.join(state.dir, 'switch.sock'))),
@@ -281,27 +294,33 @@ export async function plainDebootstrap(config: string): Promise<Debootstrap> {
   const spec = images[machines[0].image];
   const mirror = await hostMirror();
   const { suite, packages } = (await resolveRecipe(spec, mirror)).recipe;
-  const debootstrap = await requireTool('debootstrap', 'for the baseline build');
   return withTempDir('debootstrap', async (dir) => {
-    const args = [
-      '--variant=minbase',
-      `--include=${packages.join(',')}`,
-      suite,
-      path.join(dir, 'root'),
-      mirror,
-    ];
-    const [seconds, result] = await timed(() =>
-      execa(debootstrap, args, {
-        all: true,
-        reject: false,
-        stdin: 'ignore',
-        env: { LC_ALL: 'C.UTF-8' },
-      }),
+    const [seconds, command] = await timed(() =>
+      debootstrap(path.join(dir, 'root'), suite, packages, mirror),
     );
-    if (result.exitCode !== 0) {
-      const tail = String(result.all).split('\n').slice(-10).join('\n');
-      throw new Error(`debootstrap exited with ${result.exitCode ?? result.signal}:\n${tail}`);
-    }
-    return { seconds, command: ['debootstrap', ...args.slice(0, 3), 'TARGET', mirror] };
+    return { seconds, command };
   });
+}
+
+/**
+ * One debootstrap --variant=minbase into root, jailed so that an interrupted bench leaves no
+ * apt, dpkg or daemon started by a maintainer script; returns the command with TARGET for root.
+ */
+export async function debootstrap(
+  root: string,
+  suite: string,
+  packages: string[],
+  mirror: string,
+): Promise<string[]> {
+  const program = await requireTool('debootstrap', 'for the baseline build');
+  const args = ['--variant=minbase', `--include=${packages.join(',')}`, suite, root, mirror];
+  await runTool(jailedWithDevices(program, args));
+  return ['debootstrap', ...args.slice(0, 3), 'TARGET', mirror];
+}
+
+// Like umlenv's jailed(), but with device nodes usable in the bind of /: debootstrap refuses a
+// target on a nodev mount, and bwrap's --bind (which jailed() uses) adds nodev.
+function jailedWithDevices(program: string, args: string[]): [string, string[]] {
+  const jail = ['--die-with-parent', '--unshare-pid', '--cap-add', 'ALL', '--dev-bind', '/', '/'];
+  return ['bwrap', [...jail, '--proc', '/proc', '--', program, ...args]];
 }

@@ -6,6 +6,8 @@ import {
   type ImageUnderTest,
   type UpRun,
 } from './measure.js';
+import type { ByHand } from './byhand.js';
+import type { ExampleUp, ExampleUpSummary } from './example.js';
 import { median } from './support.js';
 
 /** The targets umlenv promises, in one place so the table and the JSON agree. */
@@ -14,6 +16,8 @@ export const TARGETS = {
   downSeconds: 0.5,
   coldPerDebootstrap: 0.6,
   overlayBytes: 2 ** 20,
+  /** The api-frontend example's warm up against making its machines by hand. */
+  exampleSpeedup: 20,
 };
 
 export interface UpSummary {
@@ -28,10 +32,21 @@ export interface UpSummary {
 }
 
 export interface Check {
-  id: 'up' | 'down' | 'overlay' | 'cold';
+  id: 'up' | 'down' | 'overlay' | 'cold' | 'example';
   value: number;
   limit: number;
   pass: boolean;
+}
+
+/** The api-frontend example: the CI story umlenv is for, against doing it by hand. */
+export interface ApiFrontend {
+  config: string;
+  image?: ImageUnderTest;
+  warmUp?: ExampleUpSummary;
+  coldUp?: ExampleUp;
+  byHand?: ByHand;
+  /** By hand total over the median warm up: how many times faster umlenv is. */
+  speedup?: number;
 }
 
 /** Everything one bench run measured; written as JSON and rendered as the table. */
@@ -47,6 +62,7 @@ export interface Results {
   up?: UpSummary;
   coldBuild?: ColdBuild;
   debootstrap?: Debootstrap;
+  apiFrontend?: ApiFrontend;
   checks: Check[];
   errors: { step: string; message: string }[];
 }
@@ -83,6 +99,10 @@ export function checks(r: Results): Check[] {
   if (r.up) add('overlay', Math.max(...Object.values(r.up.overlayBytes)), TARGETS.overlayBytes);
   if (r.coldBuild && r.debootstrap) {
     add('cold', r.coldBuild.seconds, TARGETS.coldPerDebootstrap * r.debootstrap.seconds);
+  }
+  const { warmUp, byHand } = r.apiFrontend ?? {};
+  if (warmUp && byHand) {
+    add('example', warmUp.upSeconds, byHand.totalSeconds / TARGETS.exampleSpeedup);
   }
   return out;
 }
@@ -166,6 +186,63 @@ function imageRows(r: Results): Row[] {
   ];
 }
 
+// The example's warm up, with when each machine was ready and what it spent getting there.
+function exampleWarmRows(r: Results, af: ApiFrontend): Row[] {
+  const warm = af.warmUp;
+  if (!warm) return [info('api-frontend warm up', failedOr(r, 'api-frontend warm up'))];
+  const machines = Object.entries(warm.machines);
+  return [
+    info(`api-frontend warm up, ${machines.length} machines, all ready`, secs(warm.upSeconds)),
+    ...machines.map(([name, m]) => {
+      const parts = [`boot ${secs(m.bootSeconds)}`];
+      if (m.bootScriptSeconds !== undefined) parts.push(`boot script ${secs(m.bootScriptSeconds)}`);
+      if (m.healthySeconds !== undefined) parts.push(`healthy ${secs(m.healthySeconds)}`);
+      return info(`  ${name} ready after`, `${secs(m.readyAtSeconds)} (${parts.join(', ')})`);
+    }),
+    info('api-frontend warm down', secs(warm.downSeconds)),
+  ];
+}
+
+// The example's up into an empty cache: the image build plus the up, as on a new CI box.
+function exampleColdRows(r: Results, af: ApiFrontend): Row[] {
+  if (r.options.skipCold) return [info('api-frontend cold up', 'skipped (--skip-cold)')];
+  const cold = af.coldUp;
+  if (!cold) return [info('api-frontend cold up', failedOr(r, 'api-frontend cold up'))];
+  const build = cold.buildSeconds === undefined ? '' : ` (image build ${secs(cold.buildSeconds)})`;
+  return [
+    info('api-frontend cold up, empty cache', secs(cold.upSeconds) + build),
+    info('api-frontend cold down', secs(cold.downSeconds)),
+  ];
+}
+
+// What the same three machines cost by hand, step by step.
+function byHandRows(r: Results, af: ApiFrontend): Row[] {
+  if (r.options.skipCold) return [info('by hand (once)', 'skipped (--skip-cold)')];
+  const h = af.byHand;
+  if (!h) return [info('by hand (once)', failedOr(r, 'by hand'))];
+  const n = h.machines.length;
+  const setupOn = h.machines.filter((m) => m.setupSeconds !== undefined).map((m) => m.name);
+  return [
+    info(`by hand (once): ${n}× debootstrap, one after another`, secs(h.debootstrapSeconds)),
+    info(`  setup script (${setupOn.join(', ') || 'none'})`, secs(h.setupSeconds)),
+    info(`  ${n}× mkfs.ext4 -d, a full image each`, secs(h.mkfsSeconds)),
+    info(`  ${n} boots to init together, no COW`, secs(h.bootSeconds)),
+    info('by hand total', secs(h.totalSeconds)),
+  ];
+}
+
+// The headline: the example's warm up against the by-hand total.
+function speedupRow(r: Results, af: ApiFrontend): Row {
+  const factor = TARGETS.exampleSpeedup;
+  const total = af.byHand?.totalSeconds;
+  const target =
+    total === undefined
+      ? `≥ ${factor}× faster, needs by hand`
+      : `≥ ${factor}× faster = ≤ ${secs(total / factor)}`;
+  const value = af.speedup === undefined ? '-' : `${af.speedup.toFixed(1)}× faster`;
+  return ['api-frontend warm up vs by hand', value, target, verdict(r, 'example')];
+}
+
 function failedOr(r: Results, step: string): string {
   return r.errors.some((e) => e.step === step) ? 'ERROR (see below)' : 'not measured';
 }
@@ -175,7 +252,16 @@ export function renderTable(r: Results): string {
   const upOrError = r.up
     ? [...upRows(r, r.up), ...footprintRows(r, r.up)]
     : [info('umlenv up (warm)', failedOr(r, 'umlenv up'))];
-  const rows: Row[] = [...bootRows(r), ...upOrError, ...imageRows(r)];
+  const af = r.apiFrontend;
+  const example = af
+    ? [
+        ...exampleWarmRows(r, af),
+        ...exampleColdRows(r, af),
+        ...byHandRows(r, af),
+        speedupRow(r, af),
+      ]
+    : [];
+  const rows: Row[] = [...bootRows(r), ...upOrError, ...imageRows(r), ...example];
   const all: Row[] = [['measurement', 'value', 'target', 'result'], ...rows];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((row) => row[i].length)));
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type Options, type Result } from 'execa';
-import { findByArgument } from '../src/host/process.js';
+import { execa, type Options, type Result, type ResultPromise } from 'execa';
+import { findByArgument, sleep } from '../src/host/process.js';
 import { cliEntry } from '../src/paths.js';
 
 type Cleanup = () => Promise<void>;
@@ -83,14 +83,87 @@ export async function umlenv(args: string[], options: Options = {}): Promise<Res
     reject: false,
     ...options,
   });
-  if (result.exitCode !== 0) {
-    const tail = String(result.stderr ?? '')
-      .split('\n')
-      .slice(-15)
-      .join('\n');
-    throw new Error(`umlenv ${args[0]} exited with ${result.exitCode ?? result.signal}:\n${tail}`);
-  }
+  if (result.exitCode !== 0) failed(args, result, String(result.stderr ?? '').split('\n'));
   return result;
+}
+
+/** A line the CLI printed on stderr, with the seconds since it was started. */
+export interface TimedLine {
+  at: number;
+  text: string;
+}
+
+/** Runs the built CLI like umlenv() and keeps when each stderr line arrived, for milestones. */
+export async function umlenvLines(
+  args: string[],
+  options: Options = {},
+): Promise<{ result: Result; lines: TimedLine[] }> {
+  const lines: TimedLine[] = [];
+  let pending = '';
+  const t0 = performance.now();
+  const child = execa(process.execPath, [cliEntry(), ...args], {
+    stdin: 'ignore',
+    reject: false,
+    ...options,
+    buffer: { stderr: false },
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const at = (performance.now() - t0) / 1000;
+    const parts = (pending + chunk.toString()).split('\n');
+    pending = parts.pop()!;
+    for (const text of parts) lines.push({ at, text });
+  });
+  const result = await withCleanup(
+    () => interrupt(child),
+    () => child,
+  );
+  if (pending) lines.push({ at: (performance.now() - t0) / 1000, text: pending });
+  const stderr = lines.map((l) => l.text);
+  if (result.exitCode !== 0) failed(args, result, stderr);
+  return { result, lines };
+}
+
+// An interrupted bench stops the CLI first, so that `up` undoes its own work before `down` runs.
+async function interrupt(child: ResultPromise): Promise<void> {
+  if (isRunning(child)) child.kill('SIGTERM');
+  await Promise.race([child, sleep(15_000)]);
+  if (isRunning(child) && child.pid) killQuietly(child.pid);
+  await child;
+}
+
+function isRunning(child: ResultPromise): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function failed(args: string[], result: Result, stderr: string[]): never {
+  const tail = stderr.slice(-15).join('\n');
+  throw new Error(`umlenv ${args[0]} exited with ${result.exitCode ?? result.signal}:\n${tail}`);
+}
+
+/**
+ * Runs a host command to its end, failing with its last lines; an interrupted bench kills it
+ * before the directories it writes to are removed.
+ */
+export async function runTool([cmd, args]: [string, string[]]): Promise<void> {
+  const child = execa(cmd, args, {
+    all: true,
+    reject: false,
+    stdin: 'ignore',
+    env: { LC_ALL: 'C.UTF-8' },
+  });
+  const stop = async () => {
+    if (isRunning(child) && child.pid) killQuietly(child.pid);
+    await child;
+  };
+  const result = await withCleanup(stop, () => child);
+  if (result.exitCode !== 0) {
+    const tail = String(result.all ?? '')
+      .split('\n')
+      .slice(-10)
+      .join('\n');
+    const name = cmd === 'bwrap' ? (args[args.indexOf('--') + 1] ?? cmd) : cmd;
+    throw new Error(`${name} exited with ${result.exitCode ?? result.signal}:\n${tail}`);
+  }
 }
 
 /** Times fn in seconds of wall clock. */

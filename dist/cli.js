@@ -12,6 +12,14 @@ var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
+var __esm = (fn, res, err) => function __init() {
+  if (err) throw err[0];
+  try {
+    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
+  } catch (e) {
+    throw err = [e], e;
+  }
+};
 var __commonJS = (cb, mod) => function __require2() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
@@ -361,11 +369,11 @@ var require_help = __commonJS({
        * @returns {number}
        */
       longestSubcommandTermLength(cmd, helper) {
-        return helper.visibleCommands(cmd).reduce((max, command) => {
+        return helper.visibleCommands(cmd).reduce((max, command2) => {
           return Math.max(
             max,
             this.displayWidth(
-              helper.styleSubcommandTerm(helper.subcommandTerm(command))
+              helper.styleSubcommandTerm(helper.subcommandTerm(command2))
             )
           );
         }, 0);
@@ -1203,7 +1211,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter3 = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path21 = __require("node:path");
+    var path25 = __require("node:path");
     var fs = __require("node:fs");
     var process10 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -1298,8 +1306,8 @@ var require_command = __commonJS({
        */
       _getCommandAndAncestors() {
         const result = [];
-        for (let command = this; command; command = command.parent) {
-          result.push(command);
+        for (let command2 = this; command2; command2 = command2.parent) {
+          result.push(command2);
         }
         return result;
       }
@@ -1740,22 +1748,22 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {Command} command
        * @private
        */
-      _registerCommand(command) {
+      _registerCommand(command2) {
         const knownBy = (cmd) => {
           return [cmd.name()].concat(cmd.aliases());
         };
-        const alreadyUsed = knownBy(command).find(
+        const alreadyUsed = knownBy(command2).find(
           (name2) => this._findCommand(name2)
         );
         if (alreadyUsed) {
           const existingCmd = knownBy(this._findCommand(alreadyUsed)).join("|");
-          const newCmd = knownBy(command).join("|");
+          const newCmd = knownBy(command2).join("|");
           throw new Error(
             `cannot add command '${newCmd}' as already have command '${existingCmd}'`
           );
         }
-        this._initCommandGroup(command);
-        this.commands.push(command);
+        this._initCommandGroup(command2);
+        this.commands.push(command2);
       }
       /**
        * Add an option.
@@ -2216,9 +2224,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path21.resolve(baseDir, baseName);
+          const localBin = path25.resolve(baseDir, baseName);
           if (fs.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path21.extname(baseName))) return void 0;
+          if (sourceExt.includes(path25.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs.existsSync(`${localBin}${ext}`)
           );
@@ -2236,17 +2244,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path21.resolve(
-            path21.dirname(resolvedScriptPath),
+          executableDir = path25.resolve(
+            path25.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path21.basename(
+            const legacyName = path25.basename(
               this._scriptPath,
-              path21.extname(this._scriptPath)
+              path25.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2257,7 +2265,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path21.extname(executableFile));
+        launchWithNode = sourceExt.includes(path25.extname(executableFile));
         let proc;
         if (process10.platform !== "win32") {
           if (launchWithNode) {
@@ -2927,12 +2935,12 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let suggestion = "";
         if (flag.startsWith("--") && this._showSuggestionAfterError) {
           let candidateFlags = [];
-          let command = this;
+          let command2 = this;
           do {
-            const moreFlags = command.createHelp().visibleOptions(command).filter((option) => option.long).map((option) => option.long);
+            const moreFlags = command2.createHelp().visibleOptions(command2).filter((option) => option.long).map((option) => option.long);
             candidateFlags = candidateFlags.concat(moreFlags);
-            command = command.parent;
-          } while (command && !command._enablePositionalOptions);
+            command2 = command2.parent;
+          } while (command2 && !command2._enablePositionalOptions);
           suggestion = suggestSimilar(flag, candidateFlags);
         }
         const message = `error: unknown option '${flag}'${suggestion}`;
@@ -2962,9 +2970,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let suggestion = "";
         if (this._showSuggestionAfterError) {
           const candidateNames = [];
-          this.createHelp().visibleCommands(this).forEach((command) => {
-            candidateNames.push(command.name());
-            if (command.alias()) candidateNames.push(command.alias());
+          this.createHelp().visibleCommands(this).forEach((command2) => {
+            candidateNames.push(command2.name());
+            if (command2.alias()) candidateNames.push(command2.alias());
           });
           suggestion = suggestSimilar(unknownName, candidateNames);
         }
@@ -3035,11 +3043,11 @@ Expecting one of '${allowedValues.join("', '")}'`);
        */
       alias(alias) {
         if (alias === void 0) return this._aliases[0];
-        let command = this;
+        let command2 = this;
         if (this.commands.length !== 0 && this.commands[this.commands.length - 1]._executableHandler) {
-          command = this.commands[this.commands.length - 1];
+          command2 = this.commands[this.commands.length - 1];
         }
-        if (alias === command._name)
+        if (alias === command2._name)
           throw new Error("Command alias can't be the same as its name");
         const matchingCommand = this.parent?._findCommand(alias);
         if (matchingCommand) {
@@ -3048,7 +3056,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
             `cannot add alias '${alias}' to command '${this.name()}' as already have command '${existingCmd}'`
           );
         }
-        command._aliases.push(alias);
+        command2._aliases.push(alias);
         return this;
       }
       /**
@@ -3172,7 +3180,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path21.basename(filename, path21.extname(filename));
+        this._name = path25.basename(filename, path25.extname(filename));
         return this;
       }
       /**
@@ -3186,9 +3194,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path22) {
-        if (path22 === void 0) return this._executableDir;
-        this._executableDir = path22;
+      executableDir(path26) {
+        if (path26 === void 0) return this._executableDir;
+        this._executableDir = path26;
         return this;
       }
       /**
@@ -3260,7 +3268,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           write: outputContext.write,
           command: this
         };
-        this._getCommandAndAncestors().reverse().forEach((command) => command.emit("beforeAllHelp", eventContext));
+        this._getCommandAndAncestors().reverse().forEach((command2) => command2.emit("beforeAllHelp", eventContext));
         this.emit("beforeHelp", eventContext);
         let helpInformation = this.helpInformation({ error: outputContext.error });
         if (deprecatedCallback) {
@@ -3275,7 +3283,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         }
         this.emit("afterHelp", eventContext);
         this._getCommandAndAncestors().forEach(
-          (command) => command.emit("afterAllHelp", eventContext)
+          (command2) => command2.emit("afterAllHelp", eventContext)
         );
       }
       /**
@@ -3543,17 +3551,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path21) {
-      const ctrl = callVisitor(key, node2, visitor, path21);
+    function visit_(key, node2, visitor, path25) {
+      const ctrl = callVisitor(key, node2, visitor, path25);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path21, ctrl);
-        return visit_(key, ctrl, visitor, path21);
+        replaceNode(key, path25, ctrl);
+        return visit_(key, ctrl, visitor, path25);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path21 = Object.freeze(path21.concat(node2));
+          path25 = Object.freeze(path25.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path21);
+            const ci = visit_(i2, node2.items[i2], visitor, path25);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -3564,13 +3572,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path21 = Object.freeze(path21.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path21);
+          path25 = Object.freeze(path25.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path25);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path21);
+          const cv = visit_("value", node2.value, visitor, path25);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3591,17 +3599,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path21) {
-      const ctrl = await callVisitor(key, node2, visitor, path21);
+    async function visitAsync_(key, node2, visitor, path25) {
+      const ctrl = await callVisitor(key, node2, visitor, path25);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path21, ctrl);
-        return visitAsync_(key, ctrl, visitor, path21);
+        replaceNode(key, path25, ctrl);
+        return visitAsync_(key, ctrl, visitor, path25);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path21 = Object.freeze(path21.concat(node2));
+          path25 = Object.freeze(path25.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path21);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path25);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -3612,13 +3620,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path21 = Object.freeze(path21.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path21);
+          path25 = Object.freeze(path25.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path25);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path21);
+          const cv = await visitAsync_("value", node2.value, visitor, path25);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3645,23 +3653,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path21) {
+    function callVisitor(key, node2, visitor, path25) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path21);
+        return visitor(key, node2, path25);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path21);
+        return visitor.Map?.(key, node2, path25);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path21);
+        return visitor.Seq?.(key, node2, path25);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path21);
+        return visitor.Pair?.(key, node2, path25);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path21);
+        return visitor.Scalar?.(key, node2, path25);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path21);
+        return visitor.Alias?.(key, node2, path25);
       return void 0;
     }
-    function replaceNode(key, path21, node2) {
-      const parent = path21[path21.length - 1];
+    function replaceNode(key, path25, node2) {
+      const parent = path25[path25.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -4273,10 +4281,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path21, value) {
+    function collectionFromPath(schema, path25, value) {
       let v = value;
-      for (let i2 = path21.length - 1; i2 >= 0; --i2) {
-        const k = path21[i2];
+      for (let i2 = path25.length - 1; i2 >= 0; --i2) {
+        const k = path25[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -4295,7 +4303,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path21) => path21 == null || typeof path21 === "object" && !!path21[Symbol.iterator]().next().done;
+    var isEmptyPath = (path25) => path25 == null || typeof path25 === "object" && !!path25[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -4325,11 +4333,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path21, value) {
-        if (isEmptyPath(path21))
+      addIn(path25, value) {
+        if (isEmptyPath(path25))
           this.add(value);
         else {
-          const [key, ...rest] = path21;
+          const [key, ...rest] = path25;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -4343,8 +4351,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path21) {
-        const [key, ...rest] = path21;
+      deleteIn(path25) {
+        const [key, ...rest] = path25;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -4358,8 +4366,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path21, keepScalar) {
-        const [key, ...rest] = path21;
+      getIn(path25, keepScalar) {
+        const [key, ...rest] = path25;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -4377,8 +4385,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path21) {
-        const [key, ...rest] = path21;
+      hasIn(path25) {
+        const [key, ...rest] = path25;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -4388,8 +4396,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path21, value) {
-        const [key, ...rest] = path21;
+      setIn(path25, value) {
+        const [key, ...rest] = path25;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -6904,9 +6912,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path21, value) {
+      addIn(path25, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path21, value);
+          this.contents.addIn(path25, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -6981,14 +6989,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path21) {
-        if (Collection.isEmptyPath(path21)) {
+      deleteIn(path25) {
+        if (Collection.isEmptyPath(path25)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path21) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path25) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -7003,10 +7011,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path21, keepScalar) {
-        if (Collection.isEmptyPath(path21))
+      getIn(path25, keepScalar) {
+        if (Collection.isEmptyPath(path25))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path21, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path25, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -7017,10 +7025,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path21) {
-        if (Collection.isEmptyPath(path21))
+      hasIn(path25) {
+        if (Collection.isEmptyPath(path25))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path21) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path25) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -7037,13 +7045,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path21, value) {
-        if (Collection.isEmptyPath(path21)) {
+      setIn(path25, value) {
+        if (Collection.isEmptyPath(path25)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path21), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path25), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path21, value);
+          this.contents.setIn(path25, value);
         }
       }
       /**
@@ -9004,9 +9012,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path21) => {
+    visit2.itemAtPath = (cst, path25) => {
       let item = cst;
-      for (const [field, index] of path21) {
+      for (const [field, index] of path25) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -9015,23 +9023,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path21) => {
-      const parent = visit2.itemAtPath(cst, path21.slice(0, -1));
-      const field = path21[path21.length - 1][0];
+    visit2.parentCollection = (cst, path25) => {
+      const parent = visit2.itemAtPath(cst, path25.slice(0, -1));
+      const field = path25[path25.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path21, item, visitor) {
-      let ctrl = visitor(item, path21);
+    function _visit(path25, item, visitor) {
+      let ctrl = visitor(item, path25);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path21.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path25.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -9042,10 +9050,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path21);
+            ctrl = ctrl(item, path25);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path21) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path25) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -10796,13 +10804,990 @@ var require_dist = __commonJS({
   }
 });
 
+// node_modules/is-plain-obj/index.js
+function isPlainObject2(value) {
+  if (typeof value !== "object" || value === null) {
+    return false;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
+}
+var init_is_plain_obj = __esm({
+  "node_modules/is-plain-obj/index.js"() {
+  }
+});
+
+// node_modules/execa/lib/arguments/file-url.js
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+var safeNormalizeFileUrl, normalizeDenoExecPath, isDenoExecPath, normalizeFileUrl;
+var init_file_url = __esm({
+  "node_modules/execa/lib/arguments/file-url.js"() {
+    safeNormalizeFileUrl = (file2, name2) => {
+      const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
+      if (typeof fileString !== "string") {
+        throw new TypeError(`${name2} must be a string or a file URL: ${fileString}.`);
+      }
+      return fileString;
+    };
+    normalizeDenoExecPath = (file2) => isDenoExecPath(file2) ? file2.toString() : file2;
+    isDenoExecPath = (file2) => typeof file2 !== "string" && file2 && Object.getPrototypeOf(file2) === String.prototype;
+    normalizeFileUrl = (file2) => file2 instanceof URL ? fileURLToPath2(file2) : file2;
+  }
+});
+
+// node_modules/execa/lib/methods/parameters.js
+var normalizeParameters;
+var init_parameters = __esm({
+  "node_modules/execa/lib/methods/parameters.js"() {
+    init_is_plain_obj();
+    init_file_url();
+    normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
+      const filePath = safeNormalizeFileUrl(rawFile, "First argument");
+      const [commandArguments, options] = isPlainObject2(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
+      if (!Array.isArray(commandArguments)) {
+        throw new TypeError(`Second argument must be either an array of arguments or an options object: ${commandArguments}`);
+      }
+      if (commandArguments.some((commandArgument) => typeof commandArgument === "object" && commandArgument !== null)) {
+        throw new TypeError(`Second argument must be an array of strings: ${commandArguments}`);
+      }
+      const normalizedArguments = commandArguments.map(String);
+      const nullByteArgument = normalizedArguments.find((normalizedArgument) => normalizedArgument.includes("\0"));
+      if (nullByteArgument !== void 0) {
+        throw new TypeError(`Arguments cannot contain null bytes ("\\0"): ${nullByteArgument}`);
+      }
+      if (!isPlainObject2(options)) {
+        throw new TypeError(`Last argument must be an options object: ${options}`);
+      }
+      return [filePath, normalizedArguments, options];
+    };
+  }
+});
+
+// node_modules/execa/lib/utils/uint-array.js
+import { StringDecoder } from "node:string_decoder";
+var objectToString, isArrayBuffer, isUint8Array, bufferToUint8Array, textEncoder, stringToUint8Array, textDecoder, uint8ArrayToString, joinToString, uint8ArraysToStrings, joinToUint8Array, stringsToUint8Arrays, concatUint8Arrays, getJoinLength;
+var init_uint_array = __esm({
+  "node_modules/execa/lib/utils/uint-array.js"() {
+    ({ toString: objectToString } = Object.prototype);
+    isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
+    isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
+    bufferToUint8Array = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    textEncoder = new TextEncoder();
+    stringToUint8Array = (string4) => textEncoder.encode(string4);
+    textDecoder = new TextDecoder();
+    uint8ArrayToString = (uint8Array) => textDecoder.decode(uint8Array);
+    joinToString = (uint8ArraysOrStrings, encoding) => {
+      const strings = uint8ArraysToStrings(uint8ArraysOrStrings, encoding);
+      return strings.join("");
+    };
+    uint8ArraysToStrings = (uint8ArraysOrStrings, encoding) => {
+      if (encoding === "utf8" && uint8ArraysOrStrings.every((uint8ArrayOrString) => typeof uint8ArrayOrString === "string")) {
+        return uint8ArraysOrStrings;
+      }
+      const decoder = new StringDecoder(encoding);
+      const strings = uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString).map((uint8Array) => decoder.write(uint8Array));
+      const finalString = decoder.end();
+      return finalString === "" ? strings : [...strings, finalString];
+    };
+    joinToUint8Array = (uint8ArraysOrStrings) => {
+      if (uint8ArraysOrStrings.length === 1 && isUint8Array(uint8ArraysOrStrings[0])) {
+        return uint8ArraysOrStrings[0];
+      }
+      return concatUint8Arrays(stringsToUint8Arrays(uint8ArraysOrStrings));
+    };
+    stringsToUint8Arrays = (uint8ArraysOrStrings) => uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString);
+    concatUint8Arrays = (uint8Arrays) => {
+      const result = new Uint8Array(getJoinLength(uint8Arrays));
+      let index = 0;
+      for (const uint8Array of uint8Arrays) {
+        result.set(uint8Array, index);
+        index += uint8Array.length;
+      }
+      return result;
+    };
+    getJoinLength = (uint8Arrays) => {
+      let joinLength = 0;
+      for (const uint8Array of uint8Arrays) {
+        joinLength += uint8Array.length;
+      }
+      return joinLength;
+    };
+  }
+});
+
+// node_modules/execa/lib/methods/template.js
+import { ChildProcess } from "node:child_process";
+var isTemplateString, parseTemplates, parseTemplate, splitByWhitespaces, DELIMITERS, ESCAPE_LENGTH, concatTokens, parseExpression, getSubprocessResult;
+var init_template = __esm({
+  "node_modules/execa/lib/methods/template.js"() {
+    init_is_plain_obj();
+    init_uint_array();
+    isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
+    parseTemplates = (templates, expressions) => {
+      let tokens = [];
+      for (const [index, template] of templates.entries()) {
+        tokens = parseTemplate({
+          templates,
+          expressions,
+          tokens,
+          index,
+          template
+        });
+      }
+      if (tokens.length === 0) {
+        throw new TypeError("Template script must not be empty");
+      }
+      const [file2, ...commandArguments] = tokens;
+      return [file2, commandArguments, {}];
+    };
+    parseTemplate = ({ templates, expressions, tokens, index, template }) => {
+      if (template === void 0) {
+        throw new TypeError(`Invalid backslash sequence: ${templates.raw[index]}`);
+      }
+      const { nextTokens, leadingWhitespaces, trailingWhitespaces } = splitByWhitespaces(template, templates.raw[index]);
+      const newTokens = concatTokens(tokens, nextTokens, leadingWhitespaces);
+      if (index === expressions.length) {
+        return newTokens;
+      }
+      const expression = expressions[index];
+      const expressionTokens = Array.isArray(expression) ? expression.map((expression2) => parseExpression(expression2)) : [parseExpression(expression)];
+      return concatTokens(newTokens, expressionTokens, trailingWhitespaces);
+    };
+    splitByWhitespaces = (template, rawTemplate) => {
+      if (rawTemplate.length === 0) {
+        return { nextTokens: [], leadingWhitespaces: false, trailingWhitespaces: false };
+      }
+      const nextTokens = [];
+      let templateStart = 0;
+      const leadingWhitespaces = DELIMITERS.has(rawTemplate[0]);
+      for (let templateIndex = 0, rawIndex = 0; templateIndex < template.length; templateIndex += 1, rawIndex += 1) {
+        const rawCharacter = rawTemplate[rawIndex];
+        if (DELIMITERS.has(rawCharacter)) {
+          if (templateStart !== templateIndex) {
+            nextTokens.push(template.slice(templateStart, templateIndex));
+          }
+          templateStart = templateIndex + 1;
+        } else if (rawCharacter === "\\") {
+          const nextRawCharacter = rawTemplate[rawIndex + 1];
+          if (nextRawCharacter === "\n") {
+            templateIndex -= 1;
+            rawIndex += 1;
+          } else if (nextRawCharacter === "u" && rawTemplate[rawIndex + 2] === "{") {
+            rawIndex = rawTemplate.indexOf("}", rawIndex + 3);
+          } else {
+            rawIndex += ESCAPE_LENGTH[nextRawCharacter] ?? 1;
+          }
+        }
+      }
+      const trailingWhitespaces = templateStart === template.length;
+      if (!trailingWhitespaces) {
+        nextTokens.push(template.slice(templateStart));
+      }
+      return { nextTokens, leadingWhitespaces, trailingWhitespaces };
+    };
+    DELIMITERS = /* @__PURE__ */ new Set([" ", "	", "\r", "\n"]);
+    ESCAPE_LENGTH = { x: 3, u: 5 };
+    concatTokens = (tokens, nextTokens, isSeparated) => isSeparated || tokens.length === 0 || nextTokens.length === 0 ? [...tokens, ...nextTokens] : [
+      ...tokens.slice(0, -1),
+      `${tokens.at(-1)}${nextTokens[0]}`,
+      ...nextTokens.slice(1)
+    ];
+    parseExpression = (expression) => {
+      const typeOfExpression = typeof expression;
+      if (typeOfExpression === "string") {
+        return expression;
+      }
+      if (typeOfExpression === "number") {
+        return String(expression);
+      }
+      if (isPlainObject2(expression) && ("stdout" in expression || "isMaxBuffer" in expression)) {
+        return getSubprocessResult(expression);
+      }
+      if (expression instanceof ChildProcess || Object.prototype.toString.call(expression) === "[object Promise]") {
+        throw new TypeError("Unexpected subprocess in template expression. Please use ${await subprocess} instead of ${subprocess}.");
+      }
+      throw new TypeError(`Unexpected "${typeOfExpression}" in template expression`);
+    };
+    getSubprocessResult = ({ stdout }) => {
+      if (typeof stdout === "string") {
+        return stdout;
+      }
+      if (isUint8Array(stdout)) {
+        return uint8ArrayToString(stdout);
+      }
+      if (stdout === void 0) {
+        throw new TypeError(`Missing result.stdout in template expression. This is probably due to the previous subprocess' "stdout" option.`);
+      }
+      throw new TypeError(`Unexpected "${typeof stdout}" stdout in template expression`);
+    };
+  }
+});
+
+// node_modules/execa/lib/utils/standard-stream.js
+import process2 from "node:process";
+var isStandardStream, STANDARD_STREAMS, STANDARD_STREAMS_ALIASES, getStreamName;
+var init_standard_stream = __esm({
+  "node_modules/execa/lib/utils/standard-stream.js"() {
+    isStandardStream = (stream) => STANDARD_STREAMS.includes(stream);
+    STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
+    STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
+    getStreamName = (fdNumber) => STANDARD_STREAMS_ALIASES[fdNumber] ?? `stdio[${fdNumber}]`;
+  }
+});
+
+// node_modules/execa/lib/arguments/specific.js
+import { debuglog } from "node:util";
+var normalizeFdSpecificOptions, normalizeFdSpecificOption, getStdioLength, normalizeFdSpecificValue, normalizeOptionObject, compareFdName, getFdNameOrder, parseFdName, parseFd, FD_REGEXP, addDefaultValue, verboseDefault, DEFAULT_OPTIONS, FD_SPECIFIC_OPTIONS, getFdSpecificValue;
+var init_specific = __esm({
+  "node_modules/execa/lib/arguments/specific.js"() {
+    init_is_plain_obj();
+    init_standard_stream();
+    normalizeFdSpecificOptions = (options) => {
+      const optionsCopy = { ...options };
+      for (const optionName of FD_SPECIFIC_OPTIONS) {
+        optionsCopy[optionName] = normalizeFdSpecificOption(options, optionName);
+      }
+      return optionsCopy;
+    };
+    normalizeFdSpecificOption = (options, optionName) => {
+      const optionBaseArray = Array.from({ length: getStdioLength(options) + 1 });
+      const optionArray = normalizeFdSpecificValue(options[optionName], optionBaseArray, optionName);
+      return addDefaultValue(optionArray, optionName);
+    };
+    getStdioLength = ({ stdio }) => Array.isArray(stdio) ? Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length) : STANDARD_STREAMS_ALIASES.length;
+    normalizeFdSpecificValue = (optionValue, optionArray, optionName) => isPlainObject2(optionValue) ? normalizeOptionObject(optionValue, optionArray, optionName) : optionArray.fill(optionValue);
+    normalizeOptionObject = (optionValue, optionArray, optionName) => {
+      for (const fdName of Object.keys(optionValue).sort(compareFdName)) {
+        for (const fdNumber of parseFdName(fdName, optionName, optionArray)) {
+          optionArray[fdNumber] = optionValue[fdName];
+        }
+      }
+      return optionArray;
+    };
+    compareFdName = (fdNameA, fdNameB) => getFdNameOrder(fdNameA) < getFdNameOrder(fdNameB) ? 1 : -1;
+    getFdNameOrder = (fdName) => {
+      if (fdName === "stdout" || fdName === "stderr") {
+        return 0;
+      }
+      return fdName === "all" ? 2 : 1;
+    };
+    parseFdName = (fdName, optionName, optionArray) => {
+      if (fdName === "ipc") {
+        return [optionArray.length - 1];
+      }
+      const fdNumber = parseFd(fdName);
+      if (fdNumber === void 0 || fdNumber === 0) {
+        throw new TypeError(`"${optionName}.${fdName}" is invalid.
+It must be "${optionName}.stdout", "${optionName}.stderr", "${optionName}.all", "${optionName}.ipc", or "${optionName}.fd3", "${optionName}.fd4" (and so on).`);
+      }
+      if (fdNumber >= optionArray.length) {
+        throw new TypeError(`"${optionName}.${fdName}" is invalid: that file descriptor does not exist.
+Please set the "stdio" option to ensure that file descriptor exists.`);
+      }
+      return fdNumber === "all" ? [1, 2] : [fdNumber];
+    };
+    parseFd = (fdName) => {
+      if (fdName === "all") {
+        return fdName;
+      }
+      if (STANDARD_STREAMS_ALIASES.includes(fdName)) {
+        return STANDARD_STREAMS_ALIASES.indexOf(fdName);
+      }
+      const regexpResult = FD_REGEXP.exec(fdName);
+      if (regexpResult !== null) {
+        return Number(regexpResult[1]);
+      }
+    };
+    FD_REGEXP = /^fd(\d+)$/;
+    addDefaultValue = (optionArray, optionName) => optionArray.map((optionValue) => optionValue === void 0 ? DEFAULT_OPTIONS[optionName] : optionValue);
+    verboseDefault = debuglog("execa").enabled ? "full" : "none";
+    DEFAULT_OPTIONS = {
+      lines: false,
+      buffer: true,
+      maxBuffer: 1e3 * 1e3 * 100,
+      verbose: verboseDefault,
+      stripFinalNewline: true
+    };
+    FD_SPECIFIC_OPTIONS = ["lines", "buffer", "maxBuffer", "verbose", "stripFinalNewline"];
+    getFdSpecificValue = (optionArray, fdNumber) => fdNumber === "ipc" ? optionArray.at(-1) : optionArray[fdNumber];
+  }
+});
+
+// node_modules/execa/lib/verbose/values.js
+var isVerbose, isFullVerbose, getVerboseFunction, getFdVerbose, getFdGenericVerbose, isVerboseFunction, VERBOSE_VALUES;
+var init_values = __esm({
+  "node_modules/execa/lib/verbose/values.js"() {
+    init_specific();
+    isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
+    isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
+    getVerboseFunction = ({ verbose }, fdNumber) => {
+      const fdVerbose = getFdVerbose(verbose, fdNumber);
+      return isVerboseFunction(fdVerbose) ? fdVerbose : void 0;
+    };
+    getFdVerbose = (verbose, fdNumber) => fdNumber === void 0 ? getFdGenericVerbose(verbose) : getFdSpecificValue(verbose, fdNumber);
+    getFdGenericVerbose = (verbose) => verbose.find((fdVerbose) => isVerboseFunction(fdVerbose)) ?? VERBOSE_VALUES.findLast((fdVerbose) => verbose.includes(fdVerbose));
+    isVerboseFunction = (fdVerbose) => typeof fdVerbose === "function";
+    VERBOSE_VALUES = ["none", "short", "full"];
+  }
+});
+
+// node_modules/execa/lib/arguments/escape.js
+import { platform } from "node:process";
+import { stripVTControlCharacters } from "node:util";
+var joinCommand, escapeLines, escapeControlCharacters, escapeControlCharacter, getSpecialCharRegExp, SPECIAL_CHAR_REGEXP, COMMON_ESCAPES, ASTRAL_START, quoteString, NO_ESCAPE_REGEXP;
+var init_escape = __esm({
+  "node_modules/execa/lib/arguments/escape.js"() {
+    joinCommand = (filePath, rawArguments) => {
+      const fileAndArguments = [filePath, ...rawArguments];
+      const command2 = fileAndArguments.join(" ");
+      const escapedCommand = fileAndArguments.map((fileAndArgument) => quoteString(escapeControlCharacters(fileAndArgument))).join(" ");
+      return { command: command2, escapedCommand };
+    };
+    escapeLines = (lines) => stripVTControlCharacters(lines).split("\n").map((line) => escapeControlCharacters(line)).join("\n");
+    escapeControlCharacters = (line) => line.replaceAll(SPECIAL_CHAR_REGEXP, (character) => escapeControlCharacter(character));
+    escapeControlCharacter = (character) => {
+      const commonEscape = COMMON_ESCAPES[character];
+      if (commonEscape !== void 0) {
+        return commonEscape;
+      }
+      const codepoint = character.codePointAt(0);
+      const codepointHex = codepoint.toString(16);
+      return codepoint <= ASTRAL_START ? `\\u${codepointHex.padStart(4, "0")}` : `\\U${codepointHex}`;
+    };
+    getSpecialCharRegExp = () => {
+      try {
+        return new RegExp("\\p{Separator}|\\p{Other}", "gu");
+      } catch {
+        return /[\s\u0000-\u001F\u007F-\u009F\u00AD]/g;
+      }
+    };
+    SPECIAL_CHAR_REGEXP = getSpecialCharRegExp();
+    COMMON_ESCAPES = {
+      " ": " ",
+      "\b": "\\b",
+      "\f": "\\f",
+      "\n": "\\n",
+      "\r": "\\r",
+      "	": "\\t"
+    };
+    ASTRAL_START = 65535;
+    quoteString = (escapedArgument) => {
+      if (NO_ESCAPE_REGEXP.test(escapedArgument)) {
+        return escapedArgument;
+      }
+      return platform === "win32" ? `"${escapedArgument.replaceAll('"', '""')}"` : `'${escapedArgument.replaceAll("'", "'\\''")}'`;
+    };
+    NO_ESCAPE_REGEXP = /^[\w./-]+$/;
+  }
+});
+
+// node_modules/is-unicode-supported/index.js
+import process3 from "node:process";
+function isUnicodeSupported() {
+  const { env } = process3;
+  const { TERM, TERM_PROGRAM } = env;
+  if (process3.platform !== "win32") {
+    return TERM !== "linux";
+  }
+  return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
+}
+var init_is_unicode_supported = __esm({
+  "node_modules/is-unicode-supported/index.js"() {
+  }
+});
+
+// node_modules/figures/index.js
+var common, specialMainSymbols, specialFallbackSymbols, mainSymbols, fallbackSymbols, shouldUseMain, figures, figures_default, replacements;
+var init_figures = __esm({
+  "node_modules/figures/index.js"() {
+    init_is_unicode_supported();
+    common = {
+      circleQuestionMark: "(?)",
+      questionMarkPrefix: "(?)",
+      square: "\u2588",
+      squareDarkShade: "\u2593",
+      squareMediumShade: "\u2592",
+      squareLightShade: "\u2591",
+      squareTop: "\u2580",
+      squareBottom: "\u2584",
+      squareLeft: "\u258C",
+      squareRight: "\u2590",
+      squareCenter: "\u25A0",
+      bullet: "\u25CF",
+      dot: "\u2024",
+      ellipsis: "\u2026",
+      pointerSmall: "\u203A",
+      triangleUp: "\u25B2",
+      triangleUpSmall: "\u25B4",
+      triangleDown: "\u25BC",
+      triangleDownSmall: "\u25BE",
+      triangleLeftSmall: "\u25C2",
+      triangleRightSmall: "\u25B8",
+      home: "\u2302",
+      heart: "\u2665",
+      musicNote: "\u266A",
+      musicNoteBeamed: "\u266B",
+      arrowUp: "\u2191",
+      arrowDown: "\u2193",
+      arrowLeft: "\u2190",
+      arrowRight: "\u2192",
+      arrowLeftRight: "\u2194",
+      arrowUpDown: "\u2195",
+      almostEqual: "\u2248",
+      notEqual: "\u2260",
+      lessOrEqual: "\u2264",
+      greaterOrEqual: "\u2265",
+      identical: "\u2261",
+      infinity: "\u221E",
+      subscriptZero: "\u2080",
+      subscriptOne: "\u2081",
+      subscriptTwo: "\u2082",
+      subscriptThree: "\u2083",
+      subscriptFour: "\u2084",
+      subscriptFive: "\u2085",
+      subscriptSix: "\u2086",
+      subscriptSeven: "\u2087",
+      subscriptEight: "\u2088",
+      subscriptNine: "\u2089",
+      oneHalf: "\xBD",
+      oneThird: "\u2153",
+      oneQuarter: "\xBC",
+      oneFifth: "\u2155",
+      oneSixth: "\u2159",
+      oneEighth: "\u215B",
+      twoThirds: "\u2154",
+      twoFifths: "\u2156",
+      threeQuarters: "\xBE",
+      threeFifths: "\u2157",
+      threeEighths: "\u215C",
+      fourFifths: "\u2158",
+      fiveSixths: "\u215A",
+      fiveEighths: "\u215D",
+      sevenEighths: "\u215E",
+      line: "\u2500",
+      lineBold: "\u2501",
+      lineDouble: "\u2550",
+      lineDashed0: "\u2504",
+      lineDashed1: "\u2505",
+      lineDashed2: "\u2508",
+      lineDashed3: "\u2509",
+      lineDashed4: "\u254C",
+      lineDashed5: "\u254D",
+      lineDashed6: "\u2574",
+      lineDashed7: "\u2576",
+      lineDashed8: "\u2578",
+      lineDashed9: "\u257A",
+      lineDashed10: "\u257C",
+      lineDashed11: "\u257E",
+      lineDashed12: "\u2212",
+      lineDashed13: "\u2013",
+      lineDashed14: "\u2010",
+      lineDashed15: "\u2043",
+      lineVertical: "\u2502",
+      lineVerticalBold: "\u2503",
+      lineVerticalDouble: "\u2551",
+      lineVerticalDashed0: "\u2506",
+      lineVerticalDashed1: "\u2507",
+      lineVerticalDashed2: "\u250A",
+      lineVerticalDashed3: "\u250B",
+      lineVerticalDashed4: "\u254E",
+      lineVerticalDashed5: "\u254F",
+      lineVerticalDashed6: "\u2575",
+      lineVerticalDashed7: "\u2577",
+      lineVerticalDashed8: "\u2579",
+      lineVerticalDashed9: "\u257B",
+      lineVerticalDashed10: "\u257D",
+      lineVerticalDashed11: "\u257F",
+      lineDownLeft: "\u2510",
+      lineDownLeftArc: "\u256E",
+      lineDownBoldLeftBold: "\u2513",
+      lineDownBoldLeft: "\u2512",
+      lineDownLeftBold: "\u2511",
+      lineDownDoubleLeftDouble: "\u2557",
+      lineDownDoubleLeft: "\u2556",
+      lineDownLeftDouble: "\u2555",
+      lineDownRight: "\u250C",
+      lineDownRightArc: "\u256D",
+      lineDownBoldRightBold: "\u250F",
+      lineDownBoldRight: "\u250E",
+      lineDownRightBold: "\u250D",
+      lineDownDoubleRightDouble: "\u2554",
+      lineDownDoubleRight: "\u2553",
+      lineDownRightDouble: "\u2552",
+      lineUpLeft: "\u2518",
+      lineUpLeftArc: "\u256F",
+      lineUpBoldLeftBold: "\u251B",
+      lineUpBoldLeft: "\u251A",
+      lineUpLeftBold: "\u2519",
+      lineUpDoubleLeftDouble: "\u255D",
+      lineUpDoubleLeft: "\u255C",
+      lineUpLeftDouble: "\u255B",
+      lineUpRight: "\u2514",
+      lineUpRightArc: "\u2570",
+      lineUpBoldRightBold: "\u2517",
+      lineUpBoldRight: "\u2516",
+      lineUpRightBold: "\u2515",
+      lineUpDoubleRightDouble: "\u255A",
+      lineUpDoubleRight: "\u2559",
+      lineUpRightDouble: "\u2558",
+      lineUpDownLeft: "\u2524",
+      lineUpBoldDownBoldLeftBold: "\u252B",
+      lineUpBoldDownBoldLeft: "\u2528",
+      lineUpDownLeftBold: "\u2525",
+      lineUpBoldDownLeftBold: "\u2529",
+      lineUpDownBoldLeftBold: "\u252A",
+      lineUpDownBoldLeft: "\u2527",
+      lineUpBoldDownLeft: "\u2526",
+      lineUpDoubleDownDoubleLeftDouble: "\u2563",
+      lineUpDoubleDownDoubleLeft: "\u2562",
+      lineUpDownLeftDouble: "\u2561",
+      lineUpDownRight: "\u251C",
+      lineUpBoldDownBoldRightBold: "\u2523",
+      lineUpBoldDownBoldRight: "\u2520",
+      lineUpDownRightBold: "\u251D",
+      lineUpBoldDownRightBold: "\u2521",
+      lineUpDownBoldRightBold: "\u2522",
+      lineUpDownBoldRight: "\u251F",
+      lineUpBoldDownRight: "\u251E",
+      lineUpDoubleDownDoubleRightDouble: "\u2560",
+      lineUpDoubleDownDoubleRight: "\u255F",
+      lineUpDownRightDouble: "\u255E",
+      lineDownLeftRight: "\u252C",
+      lineDownBoldLeftBoldRightBold: "\u2533",
+      lineDownLeftBoldRightBold: "\u252F",
+      lineDownBoldLeftRight: "\u2530",
+      lineDownBoldLeftBoldRight: "\u2531",
+      lineDownBoldLeftRightBold: "\u2532",
+      lineDownLeftRightBold: "\u252E",
+      lineDownLeftBoldRight: "\u252D",
+      lineDownDoubleLeftDoubleRightDouble: "\u2566",
+      lineDownDoubleLeftRight: "\u2565",
+      lineDownLeftDoubleRightDouble: "\u2564",
+      lineUpLeftRight: "\u2534",
+      lineUpBoldLeftBoldRightBold: "\u253B",
+      lineUpLeftBoldRightBold: "\u2537",
+      lineUpBoldLeftRight: "\u2538",
+      lineUpBoldLeftBoldRight: "\u2539",
+      lineUpBoldLeftRightBold: "\u253A",
+      lineUpLeftRightBold: "\u2536",
+      lineUpLeftBoldRight: "\u2535",
+      lineUpDoubleLeftDoubleRightDouble: "\u2569",
+      lineUpDoubleLeftRight: "\u2568",
+      lineUpLeftDoubleRightDouble: "\u2567",
+      lineUpDownLeftRight: "\u253C",
+      lineUpBoldDownBoldLeftBoldRightBold: "\u254B",
+      lineUpDownBoldLeftBoldRightBold: "\u2548",
+      lineUpBoldDownLeftBoldRightBold: "\u2547",
+      lineUpBoldDownBoldLeftRightBold: "\u254A",
+      lineUpBoldDownBoldLeftBoldRight: "\u2549",
+      lineUpBoldDownLeftRight: "\u2540",
+      lineUpDownBoldLeftRight: "\u2541",
+      lineUpDownLeftBoldRight: "\u253D",
+      lineUpDownLeftRightBold: "\u253E",
+      lineUpBoldDownBoldLeftRight: "\u2542",
+      lineUpDownLeftBoldRightBold: "\u253F",
+      lineUpBoldDownLeftBoldRight: "\u2543",
+      lineUpBoldDownLeftRightBold: "\u2544",
+      lineUpDownBoldLeftBoldRight: "\u2545",
+      lineUpDownBoldLeftRightBold: "\u2546",
+      lineUpDoubleDownDoubleLeftDoubleRightDouble: "\u256C",
+      lineUpDoubleDownDoubleLeftRight: "\u256B",
+      lineUpDownLeftDoubleRightDouble: "\u256A",
+      lineCross: "\u2573",
+      lineBackslash: "\u2572",
+      lineSlash: "\u2571"
+    };
+    specialMainSymbols = {
+      tick: "\u2714",
+      info: "\u2139",
+      warning: "\u26A0",
+      cross: "\u2718",
+      squareSmall: "\u25FB",
+      squareSmallFilled: "\u25FC",
+      circle: "\u25EF",
+      circleFilled: "\u25C9",
+      circleDotted: "\u25CC",
+      circleDouble: "\u25CE",
+      circleCircle: "\u24DE",
+      circleCross: "\u24E7",
+      circlePipe: "\u24BE",
+      radioOn: "\u25C9",
+      radioOff: "\u25EF",
+      checkboxOn: "\u2612",
+      checkboxOff: "\u2610",
+      checkboxCircleOn: "\u24E7",
+      checkboxCircleOff: "\u24BE",
+      pointer: "\u276F",
+      triangleUpOutline: "\u25B3",
+      triangleLeft: "\u25C0",
+      triangleRight: "\u25B6",
+      lozenge: "\u25C6",
+      lozengeOutline: "\u25C7",
+      hamburger: "\u2630",
+      smiley: "\u32E1",
+      mustache: "\u0DF4",
+      star: "\u2605",
+      play: "\u25B6",
+      nodejs: "\u2B22",
+      oneSeventh: "\u2150",
+      oneNinth: "\u2151",
+      oneTenth: "\u2152"
+    };
+    specialFallbackSymbols = {
+      tick: "\u221A",
+      info: "i",
+      warning: "\u203C",
+      cross: "\xD7",
+      squareSmall: "\u25A1",
+      squareSmallFilled: "\u25A0",
+      circle: "( )",
+      circleFilled: "(*)",
+      circleDotted: "( )",
+      circleDouble: "( )",
+      circleCircle: "(\u25CB)",
+      circleCross: "(\xD7)",
+      circlePipe: "(\u2502)",
+      radioOn: "(*)",
+      radioOff: "( )",
+      checkboxOn: "[\xD7]",
+      checkboxOff: "[ ]",
+      checkboxCircleOn: "(\xD7)",
+      checkboxCircleOff: "( )",
+      pointer: ">",
+      triangleUpOutline: "\u2206",
+      triangleLeft: "\u25C4",
+      triangleRight: "\u25BA",
+      lozenge: "\u2666",
+      lozengeOutline: "\u25CA",
+      hamburger: "\u2261",
+      smiley: "\u263A",
+      mustache: "\u250C\u2500\u2510",
+      star: "\u2736",
+      play: "\u25BA",
+      nodejs: "\u2666",
+      oneSeventh: "1/7",
+      oneNinth: "1/9",
+      oneTenth: "1/10"
+    };
+    mainSymbols = { ...common, ...specialMainSymbols };
+    fallbackSymbols = { ...common, ...specialFallbackSymbols };
+    shouldUseMain = isUnicodeSupported();
+    figures = shouldUseMain ? mainSymbols : fallbackSymbols;
+    figures_default = figures;
+    replacements = Object.entries(specialMainSymbols);
+  }
+});
+
+// node_modules/yoctocolors/base.js
+import tty from "node:tty";
+var hasColors, format, reset, bold, dim, italic, underline, underlineDouble, underlineCurly, underlineDotted, underlineDashed, overline, inverse, hidden, strikethrough, black, red, green, yellow, blue, magenta, cyan, white, gray, bgBlack, bgRed, bgGreen, bgYellow, bgBlue, bgMagenta, bgCyan, bgWhite, bgGray, redBright, greenBright, yellowBright, blueBright, magentaBright, cyanBright, whiteBright, bgRedBright, bgGreenBright, bgYellowBright, bgBlueBright, bgMagentaBright, bgCyanBright, bgWhiteBright, underlineBlack, underlineRed, underlineGreen, underlineYellow, underlineBlue, underlineMagenta, underlineCyan, underlineWhite, underlineGray, underlineRedBright, underlineGreenBright, underlineYellowBright, underlineBlueBright, underlineMagentaBright, underlineCyanBright, underlineWhiteBright;
+var init_base = __esm({
+  "node_modules/yoctocolors/base.js"() {
+    hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
+    format = (open5, close) => {
+      if (!hasColors) {
+        return (input2) => input2;
+      }
+      const openCode = `\x1B[${open5}m`;
+      const closeCode = `\x1B[${close}m`;
+      return (input2) => {
+        const string4 = input2 + "";
+        let index = string4.indexOf(closeCode);
+        if (index === -1) {
+          return openCode + string4 + closeCode;
+        }
+        let result = openCode;
+        let lastIndex = 0;
+        const reopenOnNestedClose = close === 22;
+        const replaceCode = (reopenOnNestedClose ? closeCode : "") + openCode;
+        while (index !== -1) {
+          result += string4.slice(lastIndex, index) + replaceCode;
+          lastIndex = index + closeCode.length;
+          index = string4.indexOf(closeCode, lastIndex);
+        }
+        result += string4.slice(lastIndex) + closeCode;
+        return result;
+      };
+    };
+    reset = format(0, 0);
+    bold = format(1, 22);
+    dim = format(2, 22);
+    italic = format(3, 23);
+    underline = format(4, 24);
+    underlineDouble = format("4:2", 24);
+    underlineCurly = format("4:3", 24);
+    underlineDotted = format("4:4", 24);
+    underlineDashed = format("4:5", 24);
+    overline = format(53, 55);
+    inverse = format(7, 27);
+    hidden = format(8, 28);
+    strikethrough = format(9, 29);
+    black = format(30, 39);
+    red = format(31, 39);
+    green = format(32, 39);
+    yellow = format(33, 39);
+    blue = format(34, 39);
+    magenta = format(35, 39);
+    cyan = format(36, 39);
+    white = format(37, 39);
+    gray = format(90, 39);
+    bgBlack = format(40, 49);
+    bgRed = format(41, 49);
+    bgGreen = format(42, 49);
+    bgYellow = format(43, 49);
+    bgBlue = format(44, 49);
+    bgMagenta = format(45, 49);
+    bgCyan = format(46, 49);
+    bgWhite = format(47, 49);
+    bgGray = format(100, 49);
+    redBright = format(91, 39);
+    greenBright = format(92, 39);
+    yellowBright = format(93, 39);
+    blueBright = format(94, 39);
+    magentaBright = format(95, 39);
+    cyanBright = format(96, 39);
+    whiteBright = format(97, 39);
+    bgRedBright = format(101, 49);
+    bgGreenBright = format(102, 49);
+    bgYellowBright = format(103, 49);
+    bgBlueBright = format(104, 49);
+    bgMagentaBright = format(105, 49);
+    bgCyanBright = format(106, 49);
+    bgWhiteBright = format(107, 49);
+    underlineBlack = format("58;5;0", 59);
+    underlineRed = format("58;5;1", 59);
+    underlineGreen = format("58;5;2", 59);
+    underlineYellow = format("58;5;3", 59);
+    underlineBlue = format("58;5;4", 59);
+    underlineMagenta = format("58;5;5", 59);
+    underlineCyan = format("58;5;6", 59);
+    underlineWhite = format("58;5;7", 59);
+    underlineGray = format("58;5;8", 59);
+    underlineRedBright = format("58;5;9", 59);
+    underlineGreenBright = format("58;5;10", 59);
+    underlineYellowBright = format("58;5;11", 59);
+    underlineBlueBright = format("58;5;12", 59);
+    underlineMagentaBright = format("58;5;13", 59);
+    underlineCyanBright = format("58;5;14", 59);
+    underlineWhiteBright = format("58;5;15", 59);
+  }
+});
+
+// node_modules/yoctocolors/index.js
+var init_yoctocolors = __esm({
+  "node_modules/yoctocolors/index.js"() {
+    init_base();
+    init_base();
+  }
+});
+
+// node_modules/execa/lib/verbose/default.js
+var defaultVerboseFunction, serializeTimestamp, padField, getFinalIcon, ICONS, identity, COLORS;
+var init_default = __esm({
+  "node_modules/execa/lib/verbose/default.js"() {
+    init_figures();
+    init_yoctocolors();
+    defaultVerboseFunction = ({
+      type,
+      message,
+      timestamp,
+      piped,
+      commandId,
+      result: { failed = false } = {},
+      options: { reject = true }
+    }) => {
+      const timestampString = serializeTimestamp(timestamp);
+      const icon = ICONS[type]({ failed, reject, piped });
+      const color = COLORS[type]({ reject });
+      return `${gray(`[${timestampString}]`)} ${gray(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
+    };
+    serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
+    padField = (field, padding) => String(field).padStart(padding, "0");
+    getFinalIcon = ({ failed, reject }) => {
+      if (!failed) {
+        return figures_default.tick;
+      }
+      return reject ? figures_default.cross : figures_default.warning;
+    };
+    ICONS = {
+      command: ({ piped }) => piped ? "|" : "$",
+      output: () => " ",
+      ipc: () => "*",
+      error: getFinalIcon,
+      duration: getFinalIcon
+    };
+    identity = (string4) => string4;
+    COLORS = {
+      command: () => bold,
+      output: () => identity,
+      ipc: () => identity,
+      error: ({ reject }) => reject ? redBright : yellowBright,
+      duration: () => gray
+    };
+  }
+});
+
+// node_modules/execa/lib/verbose/custom.js
+var applyVerboseOnLines, applyVerboseFunction, appendNewline;
+var init_custom = __esm({
+  "node_modules/execa/lib/verbose/custom.js"() {
+    init_values();
+    applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
+      const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
+      return printedLines.map(({ verboseLine, verboseObject }) => applyVerboseFunction(verboseLine, verboseObject, verboseFunction)).filter((printedLine) => printedLine !== void 0).map((printedLine) => appendNewline(printedLine)).join("");
+    };
+    applyVerboseFunction = (verboseLine, verboseObject, verboseFunction) => {
+      if (verboseFunction === void 0) {
+        return verboseLine;
+      }
+      const printedLine = verboseFunction(verboseLine, verboseObject);
+      if (typeof printedLine === "string") {
+        return printedLine;
+      }
+    };
+    appendNewline = (printedLine) => printedLine.endsWith("\n") ? printedLine : `${printedLine}
+`;
+  }
+});
+
+// node_modules/execa/lib/verbose/log.js
+import { inspect } from "node:util";
+var verboseLog, getVerboseObject, getPrintedLines, getPrintedLine, serializeVerboseMessage, TAB_SIZE;
+var init_log = __esm({
+  "node_modules/execa/lib/verbose/log.js"() {
+    init_escape();
+    init_default();
+    init_custom();
+    verboseLog = ({ type, verboseMessage, fdNumber, verboseInfo, result }) => {
+      const verboseObject = getVerboseObject({ type, result, verboseInfo });
+      const printedLines = getPrintedLines(verboseMessage, verboseObject);
+      const finalLines = applyVerboseOnLines(printedLines, verboseInfo, fdNumber);
+      if (finalLines !== "") {
+        console.warn(finalLines.slice(0, -1));
+      }
+    };
+    getVerboseObject = ({
+      type,
+      result,
+      verboseInfo: { escapedCommand, commandId, rawOptions: { piped = false, ...options } }
+    }) => ({
+      type,
+      escapedCommand,
+      commandId: `${commandId}`,
+      timestamp: /* @__PURE__ */ new Date(),
+      piped,
+      result,
+      options
+    });
+    getPrintedLines = (verboseMessage, verboseObject) => verboseMessage.split("\n").map((message) => getPrintedLine({ ...verboseObject, message }));
+    getPrintedLine = (verboseObject) => {
+      const verboseLine = defaultVerboseFunction(verboseObject);
+      return { verboseLine, verboseObject };
+    };
+    serializeVerboseMessage = (message) => {
+      const messageString = typeof message === "string" ? message : inspect(message);
+      const escapedMessage = escapeLines(messageString);
+      return escapedMessage.replaceAll("	", " ".repeat(TAB_SIZE));
+    };
+    TAB_SIZE = 2;
+  }
+});
+
+// node_modules/execa/lib/verbose/start.js
+var logCommand;
+var init_start = __esm({
+  "node_modules/execa/lib/verbose/start.js"() {
+    init_values();
+    init_log();
+    logCommand = (escapedCommand, verboseInfo) => {
+      if (!isVerbose(verboseInfo)) {
+        return;
+      }
+      verboseLog({
+        type: "command",
+        verboseMessage: escapedCommand,
+        verboseInfo
+      });
+    };
+  }
+});
+
+// node_modules/execa/lib/verbose/info.js
+var getVerboseInfo, getCommandId, COMMAND_ID, validateVerbose;
+var init_info = __esm({
+  "node_modules/execa/lib/verbose/info.js"() {
+    init_values();
+    getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
+      validateVerbose(verbose);
+      const commandId = getCommandId(verbose);
+      return {
+        verbose,
+        escapedCommand,
+        commandId,
+        rawOptions
+      };
+    };
+    getCommandId = (verbose) => isVerbose({ verbose }) ? COMMAND_ID++ : void 0;
+    COMMAND_ID = 0n;
+    validateVerbose = (verbose) => {
+      for (const fdVerbose of verbose) {
+        if (fdVerbose === false) {
+          throw new TypeError(`The "verbose: false" option was renamed to "verbose: 'none'".`);
+        }
+        if (fdVerbose === true) {
+          throw new TypeError(`The "verbose: true" option was renamed to "verbose: 'short'".`);
+        }
+        if (!VERBOSE_VALUES.includes(fdVerbose) && !isVerboseFunction(fdVerbose)) {
+          const allowedValues = VERBOSE_VALUES.map((allowedValue) => `'${allowedValue}'`).join(", ");
+          throw new TypeError(`The "verbose" option must not be ${fdVerbose}. Allowed values are: ${allowedValues} or a function.`);
+        }
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/return/duration.js
+import { hrtime } from "node:process";
+var getStartTime, getDurationMs;
+var init_duration = __esm({
+  "node_modules/execa/lib/return/duration.js"() {
+    getStartTime = () => hrtime.bigint();
+    getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
+  }
+});
+
+// node_modules/execa/lib/arguments/command.js
+var handleCommand;
+var init_command = __esm({
+  "node_modules/execa/lib/arguments/command.js"() {
+    init_start();
+    init_info();
+    init_duration();
+    init_escape();
+    init_specific();
+    handleCommand = (filePath, rawArguments, rawOptions) => {
+      const startTime = getStartTime();
+      const { command: command2, escapedCommand } = joinCommand(filePath, rawArguments);
+      const verbose = normalizeFdSpecificOption(rawOptions, "verbose");
+      const verboseInfo = getVerboseInfo(verbose, escapedCommand, { ...rawOptions });
+      logCommand(escapedCommand, verboseInfo);
+      return {
+        command: command2,
+        escapedCommand,
+        startTime,
+        verboseInfo
+      };
+    };
+  }
+});
+
 // node_modules/isexe/windows.js
 var require_windows = __commonJS({
   "node_modules/isexe/windows.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function checkPathExt(path21, options) {
+    function checkPathExt(path25, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -10813,25 +11798,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path21.substr(-p.length).toLowerCase() === p) {
+        if (p && path25.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat5, path21, options) {
-      if (!stat5.isSymbolicLink() && !stat5.isFile()) {
+    function checkStat(stat6, path25, options) {
+      if (!stat6.isSymbolicLink() && !stat6.isFile()) {
         return false;
       }
-      return checkPathExt(path21, options);
+      return checkPathExt(path25, options);
     }
-    function isexe(path21, options, cb) {
-      fs.stat(path21, function(er, stat5) {
-        cb(er, er ? false : checkStat(stat5, path21, options));
+    function isexe(path25, options, cb) {
+      fs.stat(path25, function(er, stat6) {
+        cb(er, er ? false : checkStat(stat6, path25, options));
       });
     }
-    function sync(path21, options) {
-      return checkStat(fs.statSync(path21), path21, options);
+    function sync(path25, options) {
+      return checkStat(fs.statSync(path25), path25, options);
     }
   }
 });
@@ -10842,21 +11827,21 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function isexe(path21, options, cb) {
-      fs.stat(path21, function(er, stat5) {
-        cb(er, er ? false : checkStat(stat5, options));
+    function isexe(path25, options, cb) {
+      fs.stat(path25, function(er, stat6) {
+        cb(er, er ? false : checkStat(stat6, options));
       });
     }
-    function sync(path21, options) {
-      return checkStat(fs.statSync(path21), options);
+    function sync(path25, options) {
+      return checkStat(fs.statSync(path25), options);
     }
-    function checkStat(stat5, options) {
-      return stat5.isFile() && checkMode(stat5, options);
+    function checkStat(stat6, options) {
+      return stat6.isFile() && checkMode(stat6, options);
     }
-    function checkMode(stat5, options) {
-      var mod = stat5.mode;
-      var uid = stat5.uid;
-      var gid = stat5.gid;
+    function checkMode(stat6, options) {
+      var mod = stat6.mode;
+      var uid = stat6.uid;
+      var gid = stat6.gid;
       var myUid = options.uid !== void 0 ? options.uid : process.getuid && process.getuid();
       var myGid = options.gid !== void 0 ? options.gid : process.getgid && process.getgid();
       var u2 = parseInt("100", 8);
@@ -10881,7 +11866,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path21, options, cb) {
+    function isexe(path25, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -10891,7 +11876,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve2, reject) {
-          isexe(path21, options || {}, function(er, is) {
+          isexe(path25, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -10900,7 +11885,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path21, options || {}, function(er, is) {
+      core(path25, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -10910,9 +11895,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path21, options) {
+    function sync(path25, options) {
       try {
-        return core.sync(path21, options || {});
+        return core.sync(path25, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -10928,7 +11913,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path21 = __require("path");
+    var path25 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -10966,7 +11951,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path21.join(pathPart, cmd);
+        const pCmd = path25.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve2(subStep(p, i2, 0));
       });
@@ -10993,7 +11978,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path21.join(pathPart, cmd);
+        const pCmd = path25.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -11041,7 +12026,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path21 = __require("path");
+    var path25 = __require("path");
     var which2 = require_which();
     var getPathKey = require_path_key();
     function getPathExt(env) {
@@ -11063,7 +12048,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which2.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path21.delimiter : getPathExt(env)
+          pathExt: withoutPathExt ? path25.delimiter : getPathExt(env)
         });
       } catch (e) {
       } finally {
@@ -11072,7 +12057,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path21.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path25.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -11159,8 +12144,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path21, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path21.split("/").pop();
+      const [path25, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path25.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -11175,12 +12160,12 @@ var require_readShebang = __commonJS({
     "use strict";
     var fs = __require("fs");
     var shebangCommand = require_shebang_command();
-    function readShebang(command) {
+    function readShebang(command2) {
       const size2 = 150;
       const buffer = Buffer.alloc(size2);
       let fd;
       try {
-        fd = fs.openSync(command, "r");
+        fd = fs.openSync(command2, "r");
         fs.readSync(fd, buffer, 0, size2, 0);
       } catch (e) {
       } finally {
@@ -11201,7 +12186,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path21 = __require("path");
+    var path25 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -11223,9 +12208,9 @@ var require_parse = __commonJS({
       if (commandFile) {
         return isBatchFileRegExp.test(commandFile.replace(trailingDotsAndSpacesRegExp, ""));
       }
-      const command = parsed.command.replace(trailingDotsAndSpacesRegExp, "");
-      const file2 = command !== parsed.command ? resolveCommand(Object.assign({}, parsed, { command })) : null;
-      return isBatchFileRegExp.test(file2 || command);
+      const command2 = parsed.command.replace(trailingDotsAndSpacesRegExp, "");
+      const file2 = command2 !== parsed.command ? resolveCommand(Object.assign({}, parsed, { command: command2 })) : null;
+      return isBatchFileRegExp.test(file2 || command2);
     }
     function parseNonShell(parsed) {
       if (!isWin) {
@@ -11235,9 +12220,9 @@ var require_parse = __commonJS({
       const commandFile = detectShebang(parsed);
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
-        parsed.command = path21.normalize(parsed.command);
+        parsed.command = path25.normalize(parsed.command);
         if (isBatchFile(parsed, commandFile)) {
-          parsed.command = escape.batchCommand(commandFile ? path21.normalize(commandFile) : parsed.command);
+          parsed.command = escape.batchCommand(commandFile ? path25.normalize(commandFile) : parsed.command);
           parsed.args = parsed.args.map((arg) => escape.batchArgument(arg));
         } else {
           parsed.command = escape.command(parsed.command);
@@ -11250,7 +12235,7 @@ var require_parse = __commonJS({
       }
       return parsed;
     }
-    function parse3(command, args, options) {
+    function parse3(command2, args, options) {
       if (args && !Array.isArray(args)) {
         options = args;
         args = null;
@@ -11258,12 +12243,12 @@ var require_parse = __commonJS({
       args = args ? args.slice(0) : [];
       options = Object.assign({}, options);
       const parsed = {
-        command,
+        command: command2,
         args,
         options,
         file: void 0,
         original: {
-          command,
+          command: command2,
           args
         }
       };
@@ -11330,14 +12315,14 @@ var require_cross_spawn = __commonJS({
     var cp = __require("child_process");
     var parse3 = require_parse();
     var enoent = require_enoent();
-    function spawn5(command, args, options) {
-      const parsed = parse3(command, args, options);
+    function spawn5(command2, args, options) {
+      const parsed = parse3(command2, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
       return spawned;
     }
-    function spawnSync2(command, args, options) {
-      const parsed = parse3(command, args, options);
+    function spawnSync2(command2, args, options) {
+      const parsed = parse3(command2, args, options);
       const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
@@ -11347,6 +12332,6801 @@ var require_cross_spawn = __commonJS({
     module.exports.sync = spawnSync2;
     module.exports._parse = parse3;
     module.exports._enoent = enoent;
+  }
+});
+
+// node_modules/npm-run-path/node_modules/path-key/index.js
+function pathKey(options = {}) {
+  const {
+    env = process.env,
+    platform: platform2 = process.platform
+  } = options;
+  if (platform2 !== "win32") {
+    return "PATH";
+  }
+  return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
+}
+var init_path_key = __esm({
+  "node_modules/npm-run-path/node_modules/path-key/index.js"() {
+  }
+});
+
+// node_modules/unicorn-magic/default.js
+var init_default2 = __esm({
+  "node_modules/unicorn-magic/default.js"() {
+  }
+});
+
+// node_modules/unicorn-magic/node.js
+import { promisify } from "node:util";
+import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
+import path5 from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+function toPath(urlOrPath) {
+  return urlOrPath instanceof URL ? fileURLToPath3(urlOrPath) : urlOrPath;
+}
+function traversePathUp(startPath) {
+  return {
+    *[Symbol.iterator]() {
+      let currentPath = path5.resolve(toPath(startPath));
+      let previousPath;
+      while (previousPath !== currentPath) {
+        yield currentPath;
+        previousPath = currentPath;
+        currentPath = path5.resolve(currentPath, "..");
+      }
+    }
+  };
+}
+var execFileOriginal, TEN_MEGABYTES_IN_BYTES;
+var init_node = __esm({
+  "node_modules/unicorn-magic/node.js"() {
+    init_default2();
+    execFileOriginal = promisify(execFileCallback);
+    TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
+  }
+});
+
+// node_modules/npm-run-path/index.js
+import process4 from "node:process";
+import path6 from "node:path";
+var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
+var init_npm_run_path = __esm({
+  "node_modules/npm-run-path/index.js"() {
+    init_path_key();
+    init_node();
+    npmRunPath = ({
+      cwd = process4.cwd(),
+      path: pathOption = process4.env[pathKey()],
+      preferLocal = true,
+      execPath: execPath2 = process4.execPath,
+      addExecPath = true
+    } = {}) => {
+      const cwdPath = path6.resolve(toPath(cwd));
+      const result = [];
+      const pathParts = pathOption.split(path6.delimiter);
+      if (preferLocal) {
+        applyPreferLocal(result, pathParts, cwdPath);
+      }
+      if (addExecPath) {
+        applyExecPath(result, pathParts, execPath2, cwdPath);
+      }
+      return pathOption === "" || pathOption === path6.delimiter ? `${result.join(path6.delimiter)}${pathOption}` : [...result, pathOption].join(path6.delimiter);
+    };
+    applyPreferLocal = (result, pathParts, cwdPath) => {
+      for (const directory of traversePathUp(cwdPath)) {
+        const pathPart = path6.join(directory, "node_modules/.bin");
+        if (!pathParts.includes(pathPart)) {
+          result.push(pathPart);
+        }
+      }
+    };
+    applyExecPath = (result, pathParts, execPath2, cwdPath) => {
+      const pathPart = path6.resolve(cwdPath, toPath(execPath2), "..");
+      if (!pathParts.includes(pathPart)) {
+        result.push(pathPart);
+      }
+    };
+    npmRunPathEnv = ({ env = process4.env, ...options } = {}) => {
+      env = { ...env };
+      const pathName = pathKey({ env });
+      options.path = env[pathName];
+      env[pathName] = npmRunPath(options);
+      return env;
+    };
+  }
+});
+
+// node_modules/execa/lib/return/final-error.js
+var getFinalError, DiscardedError, setErrorName, isExecaError, execaErrorSymbol, isErrorInstance, ExecaError, ExecaSyncError;
+var init_final_error = __esm({
+  "node_modules/execa/lib/return/final-error.js"() {
+    getFinalError = (originalError, message, isSync) => {
+      const ErrorClass = isSync ? ExecaSyncError : ExecaError;
+      const options = originalError instanceof DiscardedError ? {} : { cause: originalError };
+      return new ErrorClass(message, options);
+    };
+    DiscardedError = class extends Error {
+    };
+    setErrorName = (ErrorClass, value) => {
+      Object.defineProperty(ErrorClass.prototype, "name", {
+        value,
+        writable: true,
+        enumerable: false,
+        configurable: true
+      });
+      Object.defineProperty(ErrorClass.prototype, execaErrorSymbol, {
+        value: true,
+        writable: false,
+        enumerable: false,
+        configurable: false
+      });
+    };
+    isExecaError = (error62) => isErrorInstance(error62) && execaErrorSymbol in error62;
+    execaErrorSymbol = /* @__PURE__ */ Symbol("isExecaError");
+    isErrorInstance = (value) => Object.prototype.toString.call(value) === "[object Error]";
+    ExecaError = class extends Error {
+    };
+    setErrorName(ExecaError, ExecaError.name);
+    ExecaSyncError = class extends Error {
+    };
+    setErrorName(ExecaSyncError, ExecaSyncError.name);
+  }
+});
+
+// node_modules/human-signals/build/src/realtime.js
+var getRealtimeSignals, getRealtimeSignal, SIGRTMIN, SIGRTMAX;
+var init_realtime = __esm({
+  "node_modules/human-signals/build/src/realtime.js"() {
+    getRealtimeSignals = () => {
+      const length = SIGRTMAX - SIGRTMIN + 1;
+      return Array.from({ length }, getRealtimeSignal);
+    };
+    getRealtimeSignal = (value, index) => ({
+      name: `SIGRT${index + 1}`,
+      number: SIGRTMIN + index,
+      action: "terminate",
+      description: "Application-specific signal (realtime)",
+      standard: "posix"
+    });
+    SIGRTMIN = 34;
+    SIGRTMAX = 64;
+  }
+});
+
+// node_modules/human-signals/build/src/core.js
+var SIGNALS;
+var init_core = __esm({
+  "node_modules/human-signals/build/src/core.js"() {
+    SIGNALS = [
+      {
+        name: "SIGHUP",
+        number: 1,
+        action: "terminate",
+        description: "Terminal closed",
+        standard: "posix"
+      },
+      {
+        name: "SIGINT",
+        number: 2,
+        action: "terminate",
+        description: "User interruption with CTRL-C",
+        standard: "ansi"
+      },
+      {
+        name: "SIGQUIT",
+        number: 3,
+        action: "core",
+        description: "User interruption with CTRL-\\",
+        standard: "posix"
+      },
+      {
+        name: "SIGILL",
+        number: 4,
+        action: "core",
+        description: "Invalid machine instruction",
+        standard: "ansi"
+      },
+      {
+        name: "SIGTRAP",
+        number: 5,
+        action: "core",
+        description: "Debugger breakpoint",
+        standard: "posix"
+      },
+      {
+        name: "SIGABRT",
+        number: 6,
+        action: "core",
+        description: "Aborted",
+        standard: "ansi"
+      },
+      {
+        name: "SIGIOT",
+        number: 6,
+        action: "core",
+        description: "Aborted",
+        standard: "bsd"
+      },
+      {
+        name: "SIGBUS",
+        number: 7,
+        action: "core",
+        description: "Bus error due to misaligned, non-existing address or paging error",
+        standard: "bsd"
+      },
+      {
+        name: "SIGEMT",
+        number: 7,
+        action: "terminate",
+        description: "Command should be emulated but is not implemented",
+        standard: "other"
+      },
+      {
+        name: "SIGFPE",
+        number: 8,
+        action: "core",
+        description: "Floating point arithmetic error",
+        standard: "ansi"
+      },
+      {
+        name: "SIGKILL",
+        number: 9,
+        action: "terminate",
+        description: "Forced termination",
+        standard: "posix",
+        forced: true
+      },
+      {
+        name: "SIGUSR1",
+        number: 10,
+        action: "terminate",
+        description: "Application-specific signal",
+        standard: "posix"
+      },
+      {
+        name: "SIGSEGV",
+        number: 11,
+        action: "core",
+        description: "Segmentation fault",
+        standard: "ansi"
+      },
+      {
+        name: "SIGUSR2",
+        number: 12,
+        action: "terminate",
+        description: "Application-specific signal",
+        standard: "posix"
+      },
+      {
+        name: "SIGPIPE",
+        number: 13,
+        action: "terminate",
+        description: "Broken pipe or socket",
+        standard: "posix"
+      },
+      {
+        name: "SIGALRM",
+        number: 14,
+        action: "terminate",
+        description: "Timeout or timer",
+        standard: "posix"
+      },
+      {
+        name: "SIGTERM",
+        number: 15,
+        action: "terminate",
+        description: "Termination",
+        standard: "ansi"
+      },
+      {
+        name: "SIGSTKFLT",
+        number: 16,
+        action: "terminate",
+        description: "Stack is empty or overflowed",
+        standard: "other"
+      },
+      {
+        name: "SIGCHLD",
+        number: 17,
+        action: "ignore",
+        description: "Child process terminated, paused or unpaused",
+        standard: "posix"
+      },
+      {
+        name: "SIGCLD",
+        number: 17,
+        action: "ignore",
+        description: "Child process terminated, paused or unpaused",
+        standard: "other"
+      },
+      {
+        name: "SIGCONT",
+        number: 18,
+        action: "unpause",
+        description: "Unpaused",
+        standard: "posix",
+        forced: true
+      },
+      {
+        name: "SIGSTOP",
+        number: 19,
+        action: "pause",
+        description: "Paused",
+        standard: "posix",
+        forced: true
+      },
+      {
+        name: "SIGTSTP",
+        number: 20,
+        action: "pause",
+        description: 'Paused using CTRL-Z or "suspend"',
+        standard: "posix"
+      },
+      {
+        name: "SIGTTIN",
+        number: 21,
+        action: "pause",
+        description: "Background process cannot read terminal input",
+        standard: "posix"
+      },
+      {
+        name: "SIGBREAK",
+        number: 21,
+        action: "terminate",
+        description: "User interruption with CTRL-BREAK",
+        standard: "other"
+      },
+      {
+        name: "SIGTTOU",
+        number: 22,
+        action: "pause",
+        description: "Background process cannot write to terminal output",
+        standard: "posix"
+      },
+      {
+        name: "SIGURG",
+        number: 23,
+        action: "ignore",
+        description: "Socket received out-of-band data",
+        standard: "bsd"
+      },
+      {
+        name: "SIGXCPU",
+        number: 24,
+        action: "core",
+        description: "Process timed out",
+        standard: "bsd"
+      },
+      {
+        name: "SIGXFSZ",
+        number: 25,
+        action: "core",
+        description: "File too big",
+        standard: "bsd"
+      },
+      {
+        name: "SIGVTALRM",
+        number: 26,
+        action: "terminate",
+        description: "Timeout or timer",
+        standard: "bsd"
+      },
+      {
+        name: "SIGPROF",
+        number: 27,
+        action: "terminate",
+        description: "Timeout or timer",
+        standard: "bsd"
+      },
+      {
+        name: "SIGWINCH",
+        number: 28,
+        action: "ignore",
+        description: "Terminal window size changed",
+        standard: "bsd"
+      },
+      {
+        name: "SIGIO",
+        number: 29,
+        action: "terminate",
+        description: "I/O is available",
+        standard: "other"
+      },
+      {
+        name: "SIGPOLL",
+        number: 29,
+        action: "terminate",
+        description: "Watched event",
+        standard: "other"
+      },
+      {
+        name: "SIGINFO",
+        number: 29,
+        action: "ignore",
+        description: "Request for process information",
+        standard: "other"
+      },
+      {
+        name: "SIGPWR",
+        number: 30,
+        action: "terminate",
+        description: "Device running out of power",
+        standard: "systemv"
+      },
+      {
+        name: "SIGSYS",
+        number: 31,
+        action: "core",
+        description: "Invalid system call",
+        standard: "other"
+      },
+      {
+        name: "SIGUNUSED",
+        number: 31,
+        action: "terminate",
+        description: "Invalid system call",
+        standard: "other"
+      }
+    ];
+  }
+});
+
+// node_modules/human-signals/build/src/signals.js
+import { constants } from "node:os";
+var getSignals, normalizeSignal;
+var init_signals = __esm({
+  "node_modules/human-signals/build/src/signals.js"() {
+    init_core();
+    init_realtime();
+    getSignals = () => {
+      const realtimeSignals = getRealtimeSignals();
+      const signals2 = [...SIGNALS, ...realtimeSignals].map(normalizeSignal);
+      return signals2;
+    };
+    normalizeSignal = ({
+      name: name2,
+      number: defaultNumber,
+      description,
+      action,
+      forced = false,
+      standard
+    }) => {
+      const {
+        signals: { [name2]: constantSignal }
+      } = constants;
+      const supported = constantSignal !== void 0;
+      const number4 = supported ? constantSignal : defaultNumber;
+      return { name: name2, number: number4, description, supported, action, forced, standard };
+    };
+  }
+});
+
+// node_modules/human-signals/build/src/main.js
+import { constants as constants2 } from "node:os";
+var getSignalsByName, getSignalByName, signalsByName, getSignalsByNumber, getSignalByNumber, findSignalByNumber, signalsByNumber;
+var init_main = __esm({
+  "node_modules/human-signals/build/src/main.js"() {
+    init_realtime();
+    init_signals();
+    getSignalsByName = () => {
+      const signals2 = getSignals();
+      return Object.fromEntries(signals2.map(getSignalByName));
+    };
+    getSignalByName = ({
+      name: name2,
+      number: number4,
+      description,
+      supported,
+      action,
+      forced,
+      standard
+    }) => [name2, { name: name2, number: number4, description, supported, action, forced, standard }];
+    signalsByName = getSignalsByName();
+    getSignalsByNumber = () => {
+      const signals2 = getSignals();
+      const length = SIGRTMAX + 1;
+      const signalsA = Array.from(
+        { length },
+        (value, number4) => getSignalByNumber(number4, signals2)
+      );
+      return Object.assign({}, ...signalsA);
+    };
+    getSignalByNumber = (number4, signals2) => {
+      const signal2 = findSignalByNumber(number4, signals2);
+      if (signal2 === void 0) {
+        return {};
+      }
+      const { name: name2, description, supported, action, forced, standard } = signal2;
+      return {
+        [number4]: {
+          name: name2,
+          number: number4,
+          description,
+          supported,
+          action,
+          forced,
+          standard
+        }
+      };
+    };
+    findSignalByNumber = (number4, signals2) => {
+      const signal2 = signals2.find(({ name: name2 }) => constants2.signals[name2] === number4);
+      if (signal2 !== void 0) {
+        return signal2;
+      }
+      return signals2.find((signalA) => signalA.number === number4);
+    };
+    signalsByNumber = getSignalsByNumber();
+  }
+});
+
+// node_modules/execa/lib/terminate/signal.js
+import { constants as constants3 } from "node:os";
+var normalizeKillSignal, normalizeSignalArgument, normalizeSignal2, normalizeSignalInteger, getSignalsIntegerToName, signalsIntegerToName, normalizeSignalName, getAvailableSignals, getAvailableSignalNames, getAvailableSignalIntegers, getSignalDescription;
+var init_signal = __esm({
+  "node_modules/execa/lib/terminate/signal.js"() {
+    init_main();
+    normalizeKillSignal = (killSignal) => {
+      const optionName = "option `killSignal`";
+      if (killSignal === 0) {
+        throw new TypeError(`Invalid ${optionName}: 0 cannot be used.`);
+      }
+      return normalizeSignal2(killSignal, optionName);
+    };
+    normalizeSignalArgument = (signal2) => signal2 === 0 ? signal2 : normalizeSignal2(signal2, "`subprocess.kill()`'s argument");
+    normalizeSignal2 = (signalNameOrInteger, optionName) => {
+      if (Number.isInteger(signalNameOrInteger)) {
+        return normalizeSignalInteger(signalNameOrInteger, optionName);
+      }
+      if (typeof signalNameOrInteger === "string") {
+        return normalizeSignalName(signalNameOrInteger, optionName);
+      }
+      throw new TypeError(`Invalid ${optionName} ${String(signalNameOrInteger)}: it must be a string or an integer.
+${getAvailableSignals()}`);
+    };
+    normalizeSignalInteger = (signalInteger, optionName) => {
+      if (signalsIntegerToName.has(signalInteger)) {
+        return signalsIntegerToName.get(signalInteger);
+      }
+      throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
+${getAvailableSignals()}`);
+    };
+    getSignalsIntegerToName = () => new Map(Object.entries(constants3.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
+    signalsIntegerToName = getSignalsIntegerToName();
+    normalizeSignalName = (signalName, optionName) => {
+      if (signalName in constants3.signals) {
+        return signalName;
+      }
+      if (signalName.toUpperCase() in constants3.signals) {
+        throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
+      }
+      throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
+${getAvailableSignals()}`);
+    };
+    getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
+Available signal numbers: ${getAvailableSignalIntegers()}.`;
+    getAvailableSignalNames = () => Object.keys(constants3.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
+    getAvailableSignalIntegers = () => [...new Set(Object.values(constants3.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+    getSignalDescription = (signal2) => signalsByName[signal2].description;
+  }
+});
+
+// node_modules/execa/lib/terminate/kill.js
+import { setTimeout as setTimeout2 } from "node:timers/promises";
+var normalizeForceKillAfterDelay, DEFAULT_FORCE_KILL_TIMEOUT, subprocessKill, parseKillArguments, emitKillError, setKillTimeout, killOnTimeout;
+var init_kill = __esm({
+  "node_modules/execa/lib/terminate/kill.js"() {
+    init_final_error();
+    init_signal();
+    normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
+      if (forceKillAfterDelay === false) {
+        return forceKillAfterDelay;
+      }
+      if (forceKillAfterDelay === true) {
+        return DEFAULT_FORCE_KILL_TIMEOUT;
+      }
+      if (!Number.isFinite(forceKillAfterDelay) || forceKillAfterDelay < 0) {
+        throw new TypeError(`Expected the \`forceKillAfterDelay\` option to be a non-negative integer, got \`${forceKillAfterDelay}\` (${typeof forceKillAfterDelay})`);
+      }
+      return forceKillAfterDelay;
+    };
+    DEFAULT_FORCE_KILL_TIMEOUT = 1e3 * 5;
+    subprocessKill = ({ kill, options: { forceKillAfterDelay, killSignal }, onInternalError, context, controller }, signalOrError, errorArgument) => {
+      const { signal: signal2, error: error62 } = parseKillArguments(signalOrError, errorArgument, killSignal);
+      emitKillError(error62, onInternalError);
+      const killResult = kill(signal2);
+      setKillTimeout({
+        kill,
+        signal: signal2,
+        forceKillAfterDelay,
+        killSignal,
+        killResult,
+        context,
+        controller
+      });
+      return killResult;
+    };
+    parseKillArguments = (signalOrError, errorArgument, killSignal) => {
+      const [signal2 = killSignal, error62] = isErrorInstance(signalOrError) ? [void 0, signalOrError] : [signalOrError, errorArgument];
+      if (typeof signal2 !== "string" && !Number.isInteger(signal2)) {
+        throw new TypeError(`The first argument must be an error instance or a signal name string/integer: ${String(signal2)}`);
+      }
+      if (error62 !== void 0 && !isErrorInstance(error62)) {
+        throw new TypeError(`The second argument is optional. If specified, it must be an error instance: ${error62}`);
+      }
+      return { signal: normalizeSignalArgument(signal2), error: error62 };
+    };
+    emitKillError = (error62, onInternalError) => {
+      if (error62 !== void 0) {
+        onInternalError.reject(error62);
+      }
+    };
+    setKillTimeout = async ({ kill, signal: signal2, forceKillAfterDelay, killSignal, killResult, context, controller }) => {
+      if (signal2 === killSignal && killResult) {
+        killOnTimeout({
+          kill,
+          forceKillAfterDelay,
+          context,
+          controllerSignal: controller.signal
+        });
+      }
+    };
+    killOnTimeout = async ({ kill, forceKillAfterDelay, context, controllerSignal }) => {
+      if (forceKillAfterDelay === false) {
+        return;
+      }
+      try {
+        await setTimeout2(forceKillAfterDelay, void 0, { signal: controllerSignal });
+        if (kill("SIGKILL")) {
+          context.isForcefullyTerminated ??= true;
+        }
+      } catch {
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/utils/abort-signal.js
+import { once } from "node:events";
+var onAbortedSignal;
+var init_abort_signal = __esm({
+  "node_modules/execa/lib/utils/abort-signal.js"() {
+    onAbortedSignal = async (mainSignal, stopSignal) => {
+      if (!mainSignal.aborted) {
+        await once(mainSignal, "abort", { signal: stopSignal });
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/terminate/cancel.js
+var validateCancelSignal, throwOnCancel, terminateOnCancel;
+var init_cancel = __esm({
+  "node_modules/execa/lib/terminate/cancel.js"() {
+    init_abort_signal();
+    validateCancelSignal = ({ cancelSignal }) => {
+      if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
+        throw new Error(`The \`cancelSignal\` option must be an AbortSignal: ${String(cancelSignal)}`);
+      }
+    };
+    throwOnCancel = ({ subprocess, cancelSignal, gracefulCancel, context, controller }) => cancelSignal === void 0 || gracefulCancel ? [] : [terminateOnCancel(subprocess, cancelSignal, context, controller)];
+    terminateOnCancel = async (subprocess, cancelSignal, context, { signal: signal2 }) => {
+      await onAbortedSignal(cancelSignal, signal2);
+      context.terminationReason ??= "cancel";
+      subprocess.kill();
+      throw cancelSignal.reason;
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/validation.js
+var validateIpcMethod, validateIpcOption, validateConnection, throwOnEarlyDisconnect, throwOnStrictDeadlockError, getStrictResponseError, throwOnMissingStrict, throwOnStrictDisconnect, getAbortDisconnectError, throwOnMissingParent, handleEpipeError, handleSerializationError, isSerializationError, SERIALIZATION_ERROR_CODES, SERIALIZATION_ERROR_MESSAGES, getMethodName, getNamespaceName, getOtherProcessName, disconnect;
+var init_validation = __esm({
+  "node_modules/execa/lib/ipc/validation.js"() {
+    validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
+      validateIpcOption(methodName, isSubprocess, ipc);
+      validateConnection(methodName, isSubprocess, isConnected2);
+    };
+    validateIpcOption = (methodName, isSubprocess, ipc) => {
+      if (!ipc) {
+        throw new Error(`${getMethodName(methodName, isSubprocess)} can only be used if the \`ipc\` option is \`true\`.`);
+      }
+    };
+    validateConnection = (methodName, isSubprocess, isConnected2) => {
+      if (!isConnected2) {
+        throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} has already exited or disconnected.`);
+      }
+    };
+    throwOnEarlyDisconnect = (isSubprocess) => {
+      throw new Error(`${getMethodName("getOneMessage", isSubprocess)} could not complete: the ${getOtherProcessName(isSubprocess)} exited or disconnected.`);
+    };
+    throwOnStrictDeadlockError = (isSubprocess) => {
+      throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is sending a message too, instead of listening to incoming messages.
+This can be fixed by both sending a message and listening to incoming messages at the same time:
+
+const [receivedMessage] = await Promise.all([
+	${getMethodName("getOneMessage", isSubprocess)},
+	${getMethodName("sendMessage", isSubprocess, "message, {strict: true}")},
+]);`);
+    };
+    getStrictResponseError = (error62, isSubprocess) => new Error(`${getMethodName("sendMessage", isSubprocess)} failed when sending an acknowledgment response to the ${getOtherProcessName(isSubprocess)}.`, { cause: error62 });
+    throwOnMissingStrict = (isSubprocess) => {
+      throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is not listening to incoming messages.`);
+    };
+    throwOnStrictDisconnect = (isSubprocess) => {
+      throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} exited without listening to incoming messages.`);
+    };
+    getAbortDisconnectError = () => new Error(`\`cancelSignal\` aborted: the ${getOtherProcessName(true)} disconnected.`);
+    throwOnMissingParent = () => {
+      throw new Error("`getCancelSignal()` cannot be used without setting the `cancelSignal` subprocess option.");
+    };
+    handleEpipeError = ({ error: error62, methodName, isSubprocess }) => {
+      if (error62.code === "EPIPE") {
+        throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} is disconnecting.`, { cause: error62 });
+      }
+    };
+    handleSerializationError = ({ error: error62, methodName, isSubprocess, message }) => {
+      if (isSerializationError(error62)) {
+        throw new Error(`${getMethodName(methodName, isSubprocess)}'s argument type is invalid: the message cannot be serialized: ${String(message)}.`, { cause: error62 });
+      }
+    };
+    isSerializationError = ({ code, message }) => SERIALIZATION_ERROR_CODES.has(code) || SERIALIZATION_ERROR_MESSAGES.some((serializationErrorMessage) => message.includes(serializationErrorMessage));
+    SERIALIZATION_ERROR_CODES = /* @__PURE__ */ new Set([
+      // Message is `undefined`
+      "ERR_MISSING_ARGS",
+      // Message is a function, a bigint, a symbol
+      "ERR_INVALID_ARG_TYPE"
+    ]);
+    SERIALIZATION_ERROR_MESSAGES = [
+      // Message is a promise or a proxy, with `serialization: 'advanced'`
+      "could not be cloned",
+      // Message has cycles, with `serialization: 'json'`
+      "circular structure",
+      // Message has cycles inside toJSON(), with `serialization: 'json'`
+      "call stack size exceeded"
+    ];
+    getMethodName = (methodName, isSubprocess, parameters = "") => methodName === "cancelSignal" ? "`cancelSignal`'s `controller.abort()`" : `${getNamespaceName(isSubprocess)}${methodName}(${parameters})`;
+    getNamespaceName = (isSubprocess) => isSubprocess ? "" : "subprocess.";
+    getOtherProcessName = (isSubprocess) => isSubprocess ? "parent process" : "subprocess";
+    disconnect = (anyProcess) => {
+      if (anyProcess.connected) {
+        anyProcess.disconnect();
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/utils/deferred.js
+var createDeferred;
+var init_deferred = __esm({
+  "node_modules/execa/lib/utils/deferred.js"() {
+    createDeferred = () => {
+      const methods = {};
+      const promise2 = new Promise((resolve2, reject) => {
+        Object.assign(methods, { resolve: resolve2, reject });
+      });
+      return Object.assign(promise2, methods);
+    };
+  }
+});
+
+// node_modules/execa/lib/arguments/fd-options.js
+var getToStream, getFromStream, SUBPROCESS_OPTIONS, getFdNumber, parseFdNumber, validateFdNumber, getInvalidStdioOptionMessage, getInvalidStdioOption, getUsedDescriptor, getOptionName, serializeOptionValue;
+var init_fd_options = __esm({
+  "node_modules/execa/lib/arguments/fd-options.js"() {
+    init_specific();
+    getToStream = (destination, to = "stdin") => {
+      const isWritable = true;
+      const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(destination);
+      const fdNumber = getFdNumber(fileDescriptors, to, isWritable);
+      const destinationStream = destination.stdio[fdNumber];
+      if (destinationStream === null) {
+        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, to, options, isWritable));
+      }
+      return destinationStream;
+    };
+    getFromStream = (source, from = "stdout") => {
+      const isWritable = false;
+      const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(source);
+      const fdNumber = getFdNumber(fileDescriptors, from, isWritable);
+      const sourceStream = fdNumber === "all" ? source.all : source.stdio[fdNumber];
+      if (sourceStream === null || sourceStream === void 0) {
+        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, from, options, isWritable));
+      }
+      return sourceStream;
+    };
+    SUBPROCESS_OPTIONS = /* @__PURE__ */ new WeakMap();
+    getFdNumber = (fileDescriptors, fdName, isWritable) => {
+      const fdNumber = parseFdNumber(fdName, isWritable);
+      validateFdNumber(fdNumber, fdName, isWritable, fileDescriptors);
+      return fdNumber;
+    };
+    parseFdNumber = (fdName, isWritable) => {
+      const fdNumber = parseFd(fdName);
+      if (fdNumber !== void 0) {
+        return fdNumber;
+      }
+      const { validOptions, defaultValue } = isWritable ? { validOptions: '"stdin"', defaultValue: "stdin" } : { validOptions: '"stdout", "stderr", "all"', defaultValue: "stdout" };
+      throw new TypeError(`"${getOptionName(isWritable)}" must not be "${fdName}".
+It must be ${validOptions} or "fd3", "fd4" (and so on).
+It is optional and defaults to "${defaultValue}".`);
+    };
+    validateFdNumber = (fdNumber, fdName, isWritable, fileDescriptors) => {
+      const fileDescriptor = fileDescriptors[getUsedDescriptor(fdNumber)];
+      if (fileDescriptor === void 0) {
+        throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. That file descriptor does not exist.
+Please set the "stdio" option to ensure that file descriptor exists.`);
+      }
+      if (fileDescriptor.direction === "input" && !isWritable) {
+        throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a readable stream, not writable.`);
+      }
+      if (fileDescriptor.direction !== "input" && isWritable) {
+        throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a writable stream, not readable.`);
+      }
+    };
+    getInvalidStdioOptionMessage = (fdNumber, fdName, options, isWritable) => {
+      if (fdNumber === "all" && !options.all) {
+        return `The "all" option must be true to use "from: 'all'".`;
+      }
+      const { optionName, optionValue } = getInvalidStdioOption(fdNumber, options);
+      return `The "${optionName}: ${serializeOptionValue(optionValue)}" option is incompatible with using "${getOptionName(isWritable)}: ${serializeOptionValue(fdName)}".
+Please set this option with "pipe" instead.`;
+    };
+    getInvalidStdioOption = (fdNumber, { stdin, stdout, stderr, stdio }) => {
+      const usedDescriptor = getUsedDescriptor(fdNumber);
+      if (usedDescriptor === 0 && stdin !== void 0) {
+        return { optionName: "stdin", optionValue: stdin };
+      }
+      if (usedDescriptor === 1 && stdout !== void 0) {
+        return { optionName: "stdout", optionValue: stdout };
+      }
+      if (usedDescriptor === 2 && stderr !== void 0) {
+        return { optionName: "stderr", optionValue: stderr };
+      }
+      return { optionName: `stdio[${usedDescriptor}]`, optionValue: stdio[usedDescriptor] };
+    };
+    getUsedDescriptor = (fdNumber) => fdNumber === "all" ? 1 : fdNumber;
+    getOptionName = (isWritable) => isWritable ? "to" : "from";
+    serializeOptionValue = (value) => {
+      if (typeof value === "string") {
+        return `'${value}'`;
+      }
+      return typeof value === "number" ? `${value}` : "Stream";
+    };
+  }
+});
+
+// node_modules/execa/lib/utils/max-listeners.js
+import { addAbortListener } from "node:events";
+var incrementMaxListeners;
+var init_max_listeners = __esm({
+  "node_modules/execa/lib/utils/max-listeners.js"() {
+    incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal2) => {
+      const maxListeners = eventEmitter.getMaxListeners();
+      if (maxListeners === 0 || maxListeners === Number.POSITIVE_INFINITY) {
+        return;
+      }
+      eventEmitter.setMaxListeners(maxListeners + maxListenersIncrement);
+      addAbortListener(signal2, () => {
+        eventEmitter.setMaxListeners(eventEmitter.getMaxListeners() - maxListenersIncrement);
+      });
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/reference.js
+var addReference, addReferenceCount, removeReference, removeReferenceCount, undoAddedReferences, redoAddedReferences;
+var init_reference = __esm({
+  "node_modules/execa/lib/ipc/reference.js"() {
+    addReference = (channel, reference) => {
+      if (reference) {
+        addReferenceCount(channel);
+      }
+    };
+    addReferenceCount = (channel) => {
+      channel.refCounted();
+    };
+    removeReference = (channel, reference) => {
+      if (reference) {
+        removeReferenceCount(channel);
+      }
+    };
+    removeReferenceCount = (channel) => {
+      channel.unrefCounted();
+    };
+    undoAddedReferences = (channel, isSubprocess) => {
+      if (isSubprocess) {
+        removeReferenceCount(channel);
+        removeReferenceCount(channel);
+      }
+    };
+    redoAddedReferences = (channel, isSubprocess) => {
+      if (isSubprocess) {
+        addReferenceCount(channel);
+        addReferenceCount(channel);
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/incoming.js
+import { once as once2 } from "node:events";
+import { scheduler } from "node:timers/promises";
+var onMessage, onDisconnect, INCOMING_MESSAGES;
+var init_incoming = __esm({
+  "node_modules/execa/lib/ipc/incoming.js"() {
+    init_outgoing();
+    init_reference();
+    init_strict();
+    init_graceful();
+    onMessage = async ({ anyProcess, channel, isSubprocess, ipcEmitter }, wrappedMessage) => {
+      if (handleStrictResponse(wrappedMessage) || handleAbort(wrappedMessage)) {
+        return;
+      }
+      if (!INCOMING_MESSAGES.has(anyProcess)) {
+        INCOMING_MESSAGES.set(anyProcess, []);
+      }
+      const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
+      incomingMessages.push(wrappedMessage);
+      if (incomingMessages.length > 1) {
+        return;
+      }
+      while (incomingMessages.length > 0) {
+        await waitForOutgoingMessages(anyProcess, ipcEmitter, wrappedMessage);
+        await scheduler.yield();
+        const message = await handleStrictRequest({
+          wrappedMessage: incomingMessages[0],
+          anyProcess,
+          channel,
+          isSubprocess,
+          ipcEmitter
+        });
+        incomingMessages.shift();
+        ipcEmitter.emit("message", message);
+        ipcEmitter.emit("message:done");
+      }
+    };
+    onDisconnect = async ({ anyProcess, channel, isSubprocess, ipcEmitter, boundOnMessage }) => {
+      abortOnDisconnect();
+      const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
+      while (incomingMessages?.length > 0) {
+        await once2(ipcEmitter, "message:done");
+      }
+      anyProcess.removeListener("message", boundOnMessage);
+      redoAddedReferences(channel, isSubprocess);
+      ipcEmitter.connected = false;
+      ipcEmitter.emit("disconnect");
+    };
+    INCOMING_MESSAGES = /* @__PURE__ */ new WeakMap();
+  }
+});
+
+// node_modules/execa/lib/ipc/forward.js
+import { EventEmitter as EventEmitter2 } from "node:events";
+var getIpcEmitter, IPC_EMITTERS, forwardEvents, isConnected;
+var init_forward = __esm({
+  "node_modules/execa/lib/ipc/forward.js"() {
+    init_incoming();
+    init_reference();
+    getIpcEmitter = (anyProcess, channel, isSubprocess) => {
+      if (IPC_EMITTERS.has(anyProcess)) {
+        return IPC_EMITTERS.get(anyProcess);
+      }
+      const ipcEmitter = new EventEmitter2();
+      ipcEmitter.connected = true;
+      IPC_EMITTERS.set(anyProcess, ipcEmitter);
+      forwardEvents({
+        ipcEmitter,
+        anyProcess,
+        channel,
+        isSubprocess
+      });
+      return ipcEmitter;
+    };
+    IPC_EMITTERS = /* @__PURE__ */ new WeakMap();
+    forwardEvents = ({ ipcEmitter, anyProcess, channel, isSubprocess }) => {
+      const boundOnMessage = onMessage.bind(void 0, {
+        anyProcess,
+        channel,
+        isSubprocess,
+        ipcEmitter
+      });
+      anyProcess.on("message", boundOnMessage);
+      anyProcess.once("disconnect", onDisconnect.bind(void 0, {
+        anyProcess,
+        channel,
+        isSubprocess,
+        ipcEmitter,
+        boundOnMessage
+      }));
+      undoAddedReferences(channel, isSubprocess);
+    };
+    isConnected = (anyProcess) => {
+      const ipcEmitter = IPC_EMITTERS.get(anyProcess);
+      return ipcEmitter === void 0 ? anyProcess.channel !== null : ipcEmitter.connected;
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/strict.js
+import { once as once3 } from "node:events";
+var handleSendStrict, count, validateStrictDeadlock, handleStrictRequest, handleStrictResponse, waitForStrictResponse, STRICT_RESPONSES, throwOnDisconnect, REQUEST_TYPE, RESPONSE_TYPE;
+var init_strict = __esm({
+  "node_modules/execa/lib/ipc/strict.js"() {
+    init_deferred();
+    init_max_listeners();
+    init_send();
+    init_validation();
+    init_forward();
+    init_outgoing();
+    handleSendStrict = ({ anyProcess, channel, isSubprocess, message, strict }) => {
+      if (!strict) {
+        return message;
+      }
+      const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
+      const hasListeners = hasMessageListeners(anyProcess, ipcEmitter);
+      return {
+        id: count++,
+        type: REQUEST_TYPE,
+        message,
+        hasListeners
+      };
+    };
+    count = 0n;
+    validateStrictDeadlock = (outgoingMessages, wrappedMessage) => {
+      if (wrappedMessage?.type !== REQUEST_TYPE || wrappedMessage.hasListeners) {
+        return;
+      }
+      for (const { id } of outgoingMessages) {
+        if (id !== void 0) {
+          STRICT_RESPONSES[id].resolve({ isDeadlock: true, hasListeners: false });
+        }
+      }
+    };
+    handleStrictRequest = async ({ wrappedMessage, anyProcess, channel, isSubprocess, ipcEmitter }) => {
+      if (wrappedMessage?.type !== REQUEST_TYPE || !anyProcess.connected) {
+        return wrappedMessage;
+      }
+      const { id, message } = wrappedMessage;
+      const response = { id, type: RESPONSE_TYPE, message: hasMessageListeners(anyProcess, ipcEmitter) };
+      try {
+        await sendMessage({
+          anyProcess,
+          channel,
+          isSubprocess,
+          ipc: true
+        }, response);
+      } catch (error62) {
+        ipcEmitter.emit("strict:error", error62);
+      }
+      return message;
+    };
+    handleStrictResponse = (wrappedMessage) => {
+      if (wrappedMessage?.type !== RESPONSE_TYPE) {
+        return false;
+      }
+      const { id, message: hasListeners } = wrappedMessage;
+      STRICT_RESPONSES[id]?.resolve({ isDeadlock: false, hasListeners });
+      return true;
+    };
+    waitForStrictResponse = async (wrappedMessage, anyProcess, isSubprocess) => {
+      if (wrappedMessage?.type !== REQUEST_TYPE) {
+        return;
+      }
+      const deferred = createDeferred();
+      STRICT_RESPONSES[wrappedMessage.id] = deferred;
+      const controller = new AbortController();
+      try {
+        const { isDeadlock, hasListeners } = await Promise.race([
+          deferred,
+          throwOnDisconnect(anyProcess, isSubprocess, controller)
+        ]);
+        if (isDeadlock) {
+          throwOnStrictDeadlockError(isSubprocess);
+        }
+        if (!hasListeners) {
+          throwOnMissingStrict(isSubprocess);
+        }
+      } finally {
+        controller.abort();
+        delete STRICT_RESPONSES[wrappedMessage.id];
+      }
+    };
+    STRICT_RESPONSES = {};
+    throwOnDisconnect = async (anyProcess, isSubprocess, { signal: signal2 }) => {
+      incrementMaxListeners(anyProcess, 1, signal2);
+      await once3(anyProcess, "disconnect", { signal: signal2 });
+      throwOnStrictDisconnect(isSubprocess);
+    };
+    REQUEST_TYPE = "execa:ipc:request";
+    RESPONSE_TYPE = "execa:ipc:response";
+  }
+});
+
+// node_modules/execa/lib/ipc/outgoing.js
+var startSendMessage, endSendMessage, waitForOutgoingMessages, OUTGOING_MESSAGES, hasMessageListeners, getMinListenerCount;
+var init_outgoing = __esm({
+  "node_modules/execa/lib/ipc/outgoing.js"() {
+    init_deferred();
+    init_specific();
+    init_fd_options();
+    init_strict();
+    startSendMessage = (anyProcess, wrappedMessage, strict) => {
+      if (!OUTGOING_MESSAGES.has(anyProcess)) {
+        OUTGOING_MESSAGES.set(anyProcess, /* @__PURE__ */ new Set());
+      }
+      const outgoingMessages = OUTGOING_MESSAGES.get(anyProcess);
+      const onMessageSent = createDeferred();
+      const id = strict ? wrappedMessage.id : void 0;
+      const outgoingMessage = { onMessageSent, id };
+      outgoingMessages.add(outgoingMessage);
+      return { outgoingMessages, outgoingMessage };
+    };
+    endSendMessage = ({ outgoingMessages, outgoingMessage }) => {
+      outgoingMessages.delete(outgoingMessage);
+      outgoingMessage.onMessageSent.resolve();
+    };
+    waitForOutgoingMessages = async (anyProcess, ipcEmitter, wrappedMessage) => {
+      while (!hasMessageListeners(anyProcess, ipcEmitter) && OUTGOING_MESSAGES.get(anyProcess)?.size > 0) {
+        const outgoingMessages = [...OUTGOING_MESSAGES.get(anyProcess)];
+        validateStrictDeadlock(outgoingMessages, wrappedMessage);
+        await Promise.all(outgoingMessages.map(({ onMessageSent }) => onMessageSent));
+      }
+    };
+    OUTGOING_MESSAGES = /* @__PURE__ */ new WeakMap();
+    hasMessageListeners = (anyProcess, ipcEmitter) => ipcEmitter.listenerCount("message") > getMinListenerCount(anyProcess);
+    getMinListenerCount = (anyProcess) => SUBPROCESS_OPTIONS.has(anyProcess) && !getFdSpecificValue(SUBPROCESS_OPTIONS.get(anyProcess).options.buffer, "ipc") ? 1 : 0;
+  }
+});
+
+// node_modules/execa/lib/ipc/send.js
+import { promisify as promisify2 } from "node:util";
+var sendMessage, sendMessageAsync, sendOneMessage, getSendMethod, PROCESS_SEND_METHODS;
+var init_send = __esm({
+  "node_modules/execa/lib/ipc/send.js"() {
+    init_validation();
+    init_outgoing();
+    init_strict();
+    sendMessage = ({ anyProcess, channel, isSubprocess, ipc }, message, { strict = false } = {}) => {
+      const methodName = "sendMessage";
+      validateIpcMethod({
+        methodName,
+        isSubprocess,
+        ipc,
+        isConnected: anyProcess.connected
+      });
+      return sendMessageAsync({
+        anyProcess,
+        channel,
+        methodName,
+        isSubprocess,
+        message,
+        strict
+      });
+    };
+    sendMessageAsync = async ({ anyProcess, channel, methodName, isSubprocess, message, strict }) => {
+      const wrappedMessage = handleSendStrict({
+        anyProcess,
+        channel,
+        isSubprocess,
+        message,
+        strict
+      });
+      const outgoingMessagesState = startSendMessage(anyProcess, wrappedMessage, strict);
+      try {
+        await sendOneMessage({
+          anyProcess,
+          methodName,
+          isSubprocess,
+          wrappedMessage,
+          message
+        });
+      } catch (error62) {
+        disconnect(anyProcess);
+        throw error62;
+      } finally {
+        endSendMessage(outgoingMessagesState);
+      }
+    };
+    sendOneMessage = async ({ anyProcess, methodName, isSubprocess, wrappedMessage, message }) => {
+      const sendMethod = getSendMethod(anyProcess);
+      try {
+        await Promise.all([
+          waitForStrictResponse(wrappedMessage, anyProcess, isSubprocess),
+          sendMethod(wrappedMessage)
+        ]);
+      } catch (error62) {
+        handleEpipeError({ error: error62, methodName, isSubprocess });
+        handleSerializationError({
+          error: error62,
+          methodName,
+          isSubprocess,
+          message
+        });
+        throw error62;
+      }
+    };
+    getSendMethod = (anyProcess) => {
+      if (PROCESS_SEND_METHODS.has(anyProcess)) {
+        return PROCESS_SEND_METHODS.get(anyProcess);
+      }
+      const sendMethod = promisify2(anyProcess.send.bind(anyProcess));
+      PROCESS_SEND_METHODS.set(anyProcess, sendMethod);
+      return sendMethod;
+    };
+    PROCESS_SEND_METHODS = /* @__PURE__ */ new WeakMap();
+  }
+});
+
+// node_modules/execa/lib/ipc/graceful.js
+import { scheduler as scheduler2 } from "node:timers/promises";
+var sendAbort, getCancelSignal, startIpc, cancelListening, handleAbort, GRACEFUL_CANCEL_TYPE, abortOnDisconnect, cancelController;
+var init_graceful = __esm({
+  "node_modules/execa/lib/ipc/graceful.js"() {
+    init_send();
+    init_forward();
+    init_validation();
+    sendAbort = (subprocess, message) => {
+      const methodName = "cancelSignal";
+      validateConnection(methodName, false, subprocess.connected);
+      return sendOneMessage({
+        anyProcess: subprocess,
+        methodName,
+        isSubprocess: false,
+        wrappedMessage: { type: GRACEFUL_CANCEL_TYPE, message },
+        message
+      });
+    };
+    getCancelSignal = async ({ anyProcess, channel, isSubprocess, ipc }) => {
+      await startIpc({
+        anyProcess,
+        channel,
+        isSubprocess,
+        ipc
+      });
+      return cancelController.signal;
+    };
+    startIpc = async ({ anyProcess, channel, isSubprocess, ipc }) => {
+      if (cancelListening) {
+        return;
+      }
+      cancelListening = true;
+      if (!ipc) {
+        throwOnMissingParent();
+        return;
+      }
+      if (channel === null) {
+        abortOnDisconnect();
+        return;
+      }
+      getIpcEmitter(anyProcess, channel, isSubprocess);
+      await scheduler2.yield();
+    };
+    cancelListening = false;
+    handleAbort = (wrappedMessage) => {
+      if (wrappedMessage?.type !== GRACEFUL_CANCEL_TYPE) {
+        return false;
+      }
+      cancelController.abort(wrappedMessage.message);
+      return true;
+    };
+    GRACEFUL_CANCEL_TYPE = "execa:ipc:cancel";
+    abortOnDisconnect = () => {
+      cancelController.abort(getAbortDisconnectError());
+    };
+    cancelController = new AbortController();
+  }
+});
+
+// node_modules/execa/lib/terminate/graceful.js
+var validateGracefulCancel, throwOnGracefulCancel, sendOnAbort, getReason;
+var init_graceful2 = __esm({
+  "node_modules/execa/lib/terminate/graceful.js"() {
+    init_abort_signal();
+    init_graceful();
+    init_kill();
+    validateGracefulCancel = ({ gracefulCancel, cancelSignal, ipc, serialization }) => {
+      if (!gracefulCancel) {
+        return;
+      }
+      if (cancelSignal === void 0) {
+        throw new Error("The `cancelSignal` option must be defined when setting the `gracefulCancel` option.");
+      }
+      if (!ipc) {
+        throw new Error("The `ipc` option cannot be false when setting the `gracefulCancel` option.");
+      }
+      if (serialization === "json") {
+        throw new Error("The `serialization` option cannot be 'json' when setting the `gracefulCancel` option.");
+      }
+    };
+    throwOnGracefulCancel = ({
+      subprocess,
+      cancelSignal,
+      gracefulCancel,
+      forceKillAfterDelay,
+      context,
+      controller
+    }) => gracefulCancel ? [sendOnAbort({
+      subprocess,
+      cancelSignal,
+      forceKillAfterDelay,
+      context,
+      controller
+    })] : [];
+    sendOnAbort = async ({ subprocess, cancelSignal, forceKillAfterDelay, context, controller: { signal: signal2 } }) => {
+      await onAbortedSignal(cancelSignal, signal2);
+      const reason = getReason(cancelSignal);
+      await sendAbort(subprocess, reason);
+      killOnTimeout({
+        kill: subprocess.kill,
+        forceKillAfterDelay,
+        context,
+        controllerSignal: signal2
+      });
+      context.terminationReason ??= "gracefulCancel";
+      throw cancelSignal.reason;
+    };
+    getReason = ({ reason }) => {
+      if (!(reason instanceof DOMException)) {
+        return reason;
+      }
+      const error62 = new Error(reason.message);
+      Object.defineProperty(error62, "stack", {
+        value: reason.stack,
+        enumerable: false,
+        configurable: true,
+        writable: true
+      });
+      return error62;
+    };
+  }
+});
+
+// node_modules/execa/lib/terminate/timeout.js
+import { setTimeout as setTimeout3 } from "node:timers/promises";
+var validateTimeout, throwOnTimeout, killAfterTimeout;
+var init_timeout = __esm({
+  "node_modules/execa/lib/terminate/timeout.js"() {
+    init_final_error();
+    validateTimeout = ({ timeout }) => {
+      if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
+        throw new TypeError(`Expected the \`timeout\` option to be a non-negative integer, got \`${timeout}\` (${typeof timeout})`);
+      }
+    };
+    throwOnTimeout = (subprocess, timeout, context, controller) => timeout === 0 || timeout === void 0 ? [] : [killAfterTimeout(subprocess, timeout, context, controller)];
+    killAfterTimeout = async (subprocess, timeout, context, { signal: signal2 }) => {
+      await setTimeout3(timeout, void 0, { signal: signal2 });
+      context.terminationReason ??= "timeout";
+      subprocess.kill();
+      throw new DiscardedError();
+    };
+  }
+});
+
+// node_modules/execa/lib/methods/node.js
+import { execPath, execArgv } from "node:process";
+import path7 from "node:path";
+var mapNode, handleNodeOption;
+var init_node2 = __esm({
+  "node_modules/execa/lib/methods/node.js"() {
+    init_file_url();
+    mapNode = ({ options }) => {
+      if (options.node === false) {
+        throw new TypeError('The "node" option cannot be false with `execaNode()`.');
+      }
+      return { options: { ...options, node: true } };
+    };
+    handleNodeOption = (file2, commandArguments, {
+      node: shouldHandleNode = false,
+      nodePath = execPath,
+      nodeOptions = execArgv.filter((nodeOption) => !nodeOption.startsWith("--inspect")),
+      cwd,
+      execPath: formerNodePath,
+      ...options
+    }) => {
+      if (formerNodePath !== void 0) {
+        throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
+      }
+      const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
+      const resolvedNodePath = path7.resolve(cwd, normalizedNodePath);
+      const newOptions = {
+        ...options,
+        nodePath: resolvedNodePath,
+        node: shouldHandleNode,
+        cwd
+      };
+      if (!shouldHandleNode) {
+        return [file2, commandArguments, newOptions];
+      }
+      if (path7.basename(file2, ".exe") === "node") {
+        throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
+      }
+      return [
+        resolvedNodePath,
+        [...nodeOptions, file2, ...commandArguments],
+        { ipc: true, ...newOptions, shell: false }
+      ];
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/ipc-input.js
+import { serialize } from "node:v8";
+var validateIpcInputOption, validateAdvancedInput, validateJsonInput, validateIpcInput, sendIpcInput;
+var init_ipc_input = __esm({
+  "node_modules/execa/lib/ipc/ipc-input.js"() {
+    validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
+      if (ipcInput === void 0) {
+        return;
+      }
+      if (!ipc) {
+        throw new Error("The `ipcInput` option cannot be set unless the `ipc` option is `true`.");
+      }
+      validateIpcInput[serialization](ipcInput);
+    };
+    validateAdvancedInput = (ipcInput) => {
+      try {
+        serialize(ipcInput);
+      } catch (error62) {
+        throw new Error("The `ipcInput` option is not serializable with a structured clone.", { cause: error62 });
+      }
+    };
+    validateJsonInput = (ipcInput) => {
+      try {
+        JSON.stringify(ipcInput);
+      } catch (error62) {
+        throw new Error("The `ipcInput` option is not serializable with JSON.", { cause: error62 });
+      }
+    };
+    validateIpcInput = {
+      advanced: validateAdvancedInput,
+      json: validateJsonInput
+    };
+    sendIpcInput = async (subprocess, ipcInput) => {
+      if (ipcInput === void 0) {
+        return;
+      }
+      await subprocess.sendMessage(ipcInput);
+    };
+  }
+});
+
+// node_modules/execa/lib/arguments/encoding-option.js
+var validateEncoding, TEXT_ENCODINGS, BINARY_ENCODINGS, ENCODINGS, getCorrectEncoding, ENCODING_ALIASES, serializeEncoding;
+var init_encoding_option = __esm({
+  "node_modules/execa/lib/arguments/encoding-option.js"() {
+    validateEncoding = ({ encoding }) => {
+      if (ENCODINGS.has(encoding)) {
+        return;
+      }
+      const correctEncoding = getCorrectEncoding(encoding);
+      if (correctEncoding !== void 0) {
+        throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
+Please rename it to ${serializeEncoding(correctEncoding)}.`);
+      }
+      const correctEncodings = [...ENCODINGS].map((correctEncoding2) => serializeEncoding(correctEncoding2)).join(", ");
+      throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
+Please rename it to one of: ${correctEncodings}.`);
+    };
+    TEXT_ENCODINGS = /* @__PURE__ */ new Set(["utf8", "utf16le"]);
+    BINARY_ENCODINGS = /* @__PURE__ */ new Set(["buffer", "hex", "base64", "base64url", "latin1", "ascii"]);
+    ENCODINGS = /* @__PURE__ */ new Set([...TEXT_ENCODINGS, ...BINARY_ENCODINGS]);
+    getCorrectEncoding = (encoding) => {
+      if (encoding === null) {
+        return "buffer";
+      }
+      if (typeof encoding !== "string") {
+        return;
+      }
+      const lowerEncoding = encoding.toLowerCase();
+      if (lowerEncoding in ENCODING_ALIASES) {
+        return ENCODING_ALIASES[lowerEncoding];
+      }
+      if (ENCODINGS.has(lowerEncoding)) {
+        return lowerEncoding;
+      }
+    };
+    ENCODING_ALIASES = {
+      // eslint-disable-next-line unicorn/text-encoding-identifier-case
+      "utf-8": "utf8",
+      "utf-16le": "utf16le",
+      "ucs-2": "utf16le",
+      ucs2: "utf16le",
+      binary: "latin1"
+    };
+    serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encoding}"` : String(encoding);
+  }
+});
+
+// node_modules/execa/lib/arguments/cwd.js
+import { statSync as statSync2 } from "node:fs";
+import path8 from "node:path";
+import process5 from "node:process";
+var normalizeCwd, getDefaultCwd, fixCwdError;
+var init_cwd = __esm({
+  "node_modules/execa/lib/arguments/cwd.js"() {
+    init_file_url();
+    normalizeCwd = (cwd = getDefaultCwd()) => {
+      const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
+      return path8.resolve(cwdString);
+    };
+    getDefaultCwd = () => {
+      try {
+        return process5.cwd();
+      } catch (error62) {
+        error62.message = `The current directory does not exist.
+${error62.message}`;
+        throw error62;
+      }
+    };
+    fixCwdError = (originalMessage, cwd) => {
+      if (cwd === getDefaultCwd()) {
+        return originalMessage;
+      }
+      let cwdStat;
+      try {
+        cwdStat = statSync2(cwd);
+      } catch (error62) {
+        return `The "cwd" option is invalid: ${cwd}.
+${error62.message}
+${originalMessage}`;
+      }
+      if (!cwdStat.isDirectory()) {
+        return `The "cwd" option is not a directory: ${cwd}.
+${originalMessage}`;
+      }
+      return originalMessage;
+    };
+  }
+});
+
+// node_modules/execa/lib/arguments/options.js
+import path9 from "node:path";
+import process6 from "node:process";
+var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
+var init_options = __esm({
+  "node_modules/execa/lib/arguments/options.js"() {
+    import_cross_spawn = __toESM(require_cross_spawn(), 1);
+    init_npm_run_path();
+    init_kill();
+    init_signal();
+    init_cancel();
+    init_graceful2();
+    init_timeout();
+    init_node2();
+    init_ipc_input();
+    init_encoding_option();
+    init_cwd();
+    init_file_url();
+    init_specific();
+    normalizeOptions = (filePath, rawArguments, rawOptions) => {
+      rawOptions.cwd = normalizeCwd(rawOptions.cwd);
+      const [processedFile, processedArguments, processedOptions] = handleNodeOption(filePath, rawArguments, rawOptions);
+      const { command: file2, args: commandArguments, options: initialOptions } = import_cross_spawn.default._parse(processedFile, processedArguments, processedOptions);
+      const fdOptions = normalizeFdSpecificOptions(initialOptions);
+      const options = addDefaultOptions(fdOptions);
+      validateTimeout(options);
+      validateEncoding(options);
+      validateIpcInputOption(options);
+      validateCancelSignal(options);
+      validateGracefulCancel(options);
+      options.shell = normalizeFileUrl(options.shell);
+      options.env = getEnv(options);
+      options.killSignal = normalizeKillSignal(options.killSignal);
+      options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
+      options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
+      if (process6.platform === "win32" && path9.basename(file2, ".exe") === "cmd") {
+        commandArguments.unshift("/q");
+      }
+      return { file: file2, commandArguments, options };
+    };
+    addDefaultOptions = ({
+      extendEnv = true,
+      preferLocal = false,
+      cwd,
+      localDir: localDirectory = cwd,
+      encoding = "utf8",
+      reject = true,
+      cleanup = true,
+      all = false,
+      windowsHide = true,
+      killSignal = "SIGTERM",
+      forceKillAfterDelay = true,
+      gracefulCancel = false,
+      ipcInput,
+      ipc = ipcInput !== void 0 || gracefulCancel,
+      serialization = "advanced",
+      ...options
+    }) => ({
+      ...options,
+      extendEnv,
+      preferLocal,
+      cwd,
+      localDirectory,
+      encoding,
+      reject,
+      cleanup,
+      all,
+      windowsHide,
+      killSignal,
+      forceKillAfterDelay,
+      gracefulCancel,
+      ipcInput,
+      ipc,
+      serialization
+    });
+    getEnv = ({ env: envOption, extendEnv, preferLocal, node: node2, localDirectory, nodePath }) => {
+      const env = extendEnv ? { ...process6.env, ...envOption } : envOption;
+      if (preferLocal || node2) {
+        return npmRunPathEnv({
+          env,
+          cwd: localDirectory,
+          execPath: nodePath,
+          preferLocal,
+          addExecPath: node2
+        });
+      }
+      return env;
+    };
+  }
+});
+
+// node_modules/execa/lib/arguments/shell.js
+var concatenateShell;
+var init_shell = __esm({
+  "node_modules/execa/lib/arguments/shell.js"() {
+    concatenateShell = (file2, commandArguments, options) => options.shell && commandArguments.length > 0 ? [[file2, ...commandArguments].join(" "), [], options] : [file2, commandArguments, options];
+  }
+});
+
+// node_modules/strip-final-newline/index.js
+function stripFinalNewline(input2) {
+  if (typeof input2 === "string") {
+    return stripFinalNewlineString(input2);
+  }
+  if (!(ArrayBuffer.isView(input2) && input2.BYTES_PER_ELEMENT === 1)) {
+    throw new Error("Input must be a string or a Uint8Array");
+  }
+  return stripFinalNewlineBinary(input2);
+}
+var stripFinalNewlineString, stripFinalNewlineBinary, LF, LF_BINARY, CR, CR_BINARY;
+var init_strip_final_newline = __esm({
+  "node_modules/strip-final-newline/index.js"() {
+    stripFinalNewlineString = (input2) => input2.at(-1) === LF ? input2.slice(0, input2.at(-2) === CR ? -2 : -1) : input2;
+    stripFinalNewlineBinary = (input2) => input2.at(-1) === LF_BINARY ? input2.subarray(0, input2.at(-2) === CR_BINARY ? -2 : -1) : input2;
+    LF = "\n";
+    LF_BINARY = LF.codePointAt(0);
+    CR = "\r";
+    CR_BINARY = CR.codePointAt(0);
+  }
+});
+
+// node_modules/is-stream/index.js
+function isStream(stream, { checkOpen = true } = {}) {
+  return stream !== null && typeof stream === "object" && (stream.writable || stream.readable || !checkOpen || stream.writable === void 0 && stream.readable === void 0) && typeof stream.pipe === "function";
+}
+function isWritableStream(stream, { checkOpen = true } = {}) {
+  return isStream(stream, { checkOpen }) && (stream.writable || !checkOpen) && typeof stream.write === "function" && typeof stream.end === "function" && typeof stream.writable === "boolean" && typeof stream.writableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
+}
+function isReadableStream(stream, { checkOpen = true } = {}) {
+  return isStream(stream, { checkOpen }) && (stream.readable || !checkOpen) && typeof stream.read === "function" && typeof stream.readable === "boolean" && typeof stream.readableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
+}
+function isDuplexStream(stream, options) {
+  return isWritableStream(stream, options) && isReadableStream(stream, options);
+}
+var init_is_stream = __esm({
+  "node_modules/is-stream/index.js"() {
+  }
+});
+
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+function i() {
+  return this[n].next();
+}
+function o(r) {
+  return this[n].return(r);
+}
+function h({ preventCancel: r = false } = {}) {
+  const e = this.getReader(), t = new c(
+    e,
+    r
+  ), s = Object.create(u);
+  return s[n] = t, s;
+}
+var a, c, n, u;
+var init_asyncIterator = __esm({
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
+    a = Object.getPrototypeOf(
+      Object.getPrototypeOf(
+        /* istanbul ignore next */
+        async function* () {
+        }
+      ).prototype
+    );
+    c = class {
+      #t;
+      #n;
+      #r = false;
+      #e = void 0;
+      constructor(e, t) {
+        this.#t = e, this.#n = t;
+      }
+      next() {
+        const e = () => this.#s();
+        return this.#e = this.#e ? this.#e.then(e, e) : e(), this.#e;
+      }
+      return(e) {
+        const t = () => this.#i(e);
+        return this.#e ? this.#e.then(t, t) : t();
+      }
+      async #s() {
+        if (this.#r)
+          return {
+            done: true,
+            value: void 0
+          };
+        let e;
+        try {
+          e = await this.#t.read();
+        } catch (t) {
+          throw this.#e = void 0, this.#r = true, this.#t.releaseLock(), t;
+        }
+        return e.done && (this.#e = void 0, this.#r = true, this.#t.releaseLock()), e;
+      }
+      async #i(e) {
+        if (this.#r)
+          return {
+            done: true,
+            value: e
+          };
+        if (this.#r = true, !this.#n) {
+          const t = this.#t.cancel(e);
+          return this.#t.releaseLock(), await t, {
+            done: true,
+            value: e
+          };
+        }
+        return this.#t.releaseLock(), {
+          done: true,
+          value: e
+        };
+      }
+    };
+    n = /* @__PURE__ */ Symbol();
+    Object.defineProperty(i, "name", { value: "next" });
+    Object.defineProperty(o, "name", { value: "return" });
+    u = Object.create(a, {
+      next: {
+        enumerable: true,
+        configurable: true,
+        writable: true,
+        value: i
+      },
+      return: {
+        enumerable: true,
+        configurable: true,
+        writable: true,
+        value: o
+      }
+    });
+  }
+});
+
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
+var init_fromAnyIterable = __esm({
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
+  }
+});
+
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
+var init_ponyfill = __esm({
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
+    init_asyncIterator();
+    init_fromAnyIterable();
+  }
+});
+
+// node_modules/get-stream/source/stream.js
+var getAsyncIterable, toString, getStreamIterable, handleStreamEnd, nodeImports;
+var init_stream = __esm({
+  "node_modules/get-stream/source/stream.js"() {
+    init_is_stream();
+    init_ponyfill();
+    getAsyncIterable = (stream) => {
+      if (isReadableStream(stream, { checkOpen: false }) && nodeImports.on !== void 0) {
+        return getStreamIterable(stream);
+      }
+      if (typeof stream?.[Symbol.asyncIterator] === "function") {
+        return stream;
+      }
+      if (toString.call(stream) === "[object ReadableStream]") {
+        return h.call(stream);
+      }
+      throw new TypeError("The first argument must be a Readable, a ReadableStream, or an async iterable.");
+    };
+    ({ toString } = Object.prototype);
+    getStreamIterable = async function* (stream) {
+      const controller = new AbortController();
+      const state = {};
+      handleStreamEnd(stream, controller, state);
+      try {
+        for await (const [chunk] of nodeImports.on(stream, "data", { signal: controller.signal })) {
+          yield chunk;
+        }
+      } catch (error62) {
+        if (state.error !== void 0) {
+          throw state.error;
+        } else if (!controller.signal.aborted) {
+          throw error62;
+        }
+      } finally {
+        stream.destroy();
+      }
+    };
+    handleStreamEnd = async (stream, controller, state) => {
+      try {
+        await nodeImports.finished(stream, {
+          cleanup: true,
+          readable: true,
+          writable: false,
+          error: false
+        });
+      } catch (error62) {
+        state.error = error62;
+      } finally {
+        controller.abort();
+      }
+    };
+    nodeImports = {};
+  }
+});
+
+// node_modules/get-stream/source/contents.js
+var getStreamContents, appendFinalChunk, appendChunk, addNewChunk, getChunkType, objectToString2, MaxBufferError;
+var init_contents = __esm({
+  "node_modules/get-stream/source/contents.js"() {
+    init_stream();
+    getStreamContents = async (stream, { init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize: finalize2 }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
+      const asyncIterable = getAsyncIterable(stream);
+      const state = init();
+      state.length = 0;
+      try {
+        for await (const chunk of asyncIterable) {
+          const chunkType = getChunkType(chunk);
+          const convertedChunk = convertChunk[chunkType](chunk, state);
+          appendChunk({
+            convertedChunk,
+            state,
+            getSize,
+            truncateChunk,
+            addChunk,
+            maxBuffer
+          });
+        }
+        appendFinalChunk({
+          state,
+          convertChunk,
+          getSize,
+          truncateChunk,
+          addChunk,
+          getFinalChunk,
+          maxBuffer
+        });
+        return finalize2(state);
+      } catch (error62) {
+        const normalizedError = typeof error62 === "object" && error62 !== null ? error62 : new Error(error62);
+        normalizedError.bufferedData = finalize2(state);
+        throw normalizedError;
+      }
+    };
+    appendFinalChunk = ({ state, getSize, truncateChunk, addChunk, getFinalChunk, maxBuffer }) => {
+      const convertedChunk = getFinalChunk(state);
+      if (convertedChunk !== void 0) {
+        appendChunk({
+          convertedChunk,
+          state,
+          getSize,
+          truncateChunk,
+          addChunk,
+          maxBuffer
+        });
+      }
+    };
+    appendChunk = ({ convertedChunk, state, getSize, truncateChunk, addChunk, maxBuffer }) => {
+      const chunkSize = getSize(convertedChunk);
+      const newLength = state.length + chunkSize;
+      if (newLength <= maxBuffer) {
+        addNewChunk(convertedChunk, state, addChunk, newLength);
+        return;
+      }
+      const truncatedChunk = truncateChunk(convertedChunk, maxBuffer - state.length);
+      if (truncatedChunk !== void 0) {
+        addNewChunk(truncatedChunk, state, addChunk, maxBuffer);
+      }
+      throw new MaxBufferError();
+    };
+    addNewChunk = (convertedChunk, state, addChunk, newLength) => {
+      state.contents = addChunk(convertedChunk, state, newLength);
+      state.length = newLength;
+    };
+    getChunkType = (chunk) => {
+      const typeOfChunk = typeof chunk;
+      if (typeOfChunk === "string") {
+        return "string";
+      }
+      if (typeOfChunk !== "object" || chunk === null) {
+        return "others";
+      }
+      if (globalThis.Buffer?.isBuffer(chunk)) {
+        return "buffer";
+      }
+      const prototypeName = objectToString2.call(chunk);
+      if (prototypeName === "[object ArrayBuffer]") {
+        return "arrayBuffer";
+      }
+      if (prototypeName === "[object DataView]") {
+        return "dataView";
+      }
+      if (Number.isInteger(chunk.byteLength) && Number.isInteger(chunk.byteOffset) && objectToString2.call(chunk.buffer) === "[object ArrayBuffer]") {
+        return "typedArray";
+      }
+      return "others";
+    };
+    ({ toString: objectToString2 } = Object.prototype);
+    MaxBufferError = class extends Error {
+      name = "MaxBufferError";
+      constructor() {
+        super("maxBuffer exceeded");
+      }
+    };
+  }
+});
+
+// node_modules/get-stream/source/utils.js
+var identity2, noop, getContentsProperty, throwObjectStream, getLengthProperty;
+var init_utils = __esm({
+  "node_modules/get-stream/source/utils.js"() {
+    identity2 = (value) => value;
+    noop = () => void 0;
+    getContentsProperty = ({ contents }) => contents;
+    throwObjectStream = (chunk) => {
+      throw new Error(`Streams in object mode are not supported: ${String(chunk)}`);
+    };
+    getLengthProperty = (convertedChunk) => convertedChunk.length;
+  }
+});
+
+// node_modules/get-stream/source/array.js
+async function getStreamAsArray(stream, options) {
+  return getStreamContents(stream, arrayMethods, options);
+}
+var initArray, increment, addArrayChunk, arrayMethods;
+var init_array = __esm({
+  "node_modules/get-stream/source/array.js"() {
+    init_contents();
+    init_utils();
+    initArray = () => ({ contents: [] });
+    increment = () => 1;
+    addArrayChunk = (convertedChunk, { contents }) => {
+      contents.push(convertedChunk);
+      return contents;
+    };
+    arrayMethods = {
+      init: initArray,
+      convertChunk: {
+        string: identity2,
+        buffer: identity2,
+        arrayBuffer: identity2,
+        dataView: identity2,
+        typedArray: identity2,
+        others: identity2
+      },
+      getSize: increment,
+      truncateChunk: noop,
+      addChunk: addArrayChunk,
+      getFinalChunk: noop,
+      finalize: getContentsProperty
+    };
+  }
+});
+
+// node_modules/get-stream/source/array-buffer.js
+async function getStreamAsArrayBuffer(stream, options) {
+  return getStreamContents(stream, arrayBufferMethods, options);
+}
+var initArrayBuffer, useTextEncoder, textEncoder2, useUint8Array, useUint8ArrayWithOffset, truncateArrayBufferChunk, addArrayBufferChunk, resizeArrayBufferSlow, resizeArrayBuffer, getNewContentsLength, SCALE_FACTOR, finalizeArrayBuffer, hasArrayBufferResize, arrayBufferMethods;
+var init_array_buffer = __esm({
+  "node_modules/get-stream/source/array-buffer.js"() {
+    init_contents();
+    init_utils();
+    initArrayBuffer = () => ({ contents: new ArrayBuffer(0) });
+    useTextEncoder = (chunk) => textEncoder2.encode(chunk);
+    textEncoder2 = new TextEncoder();
+    useUint8Array = (chunk) => new Uint8Array(chunk);
+    useUint8ArrayWithOffset = (chunk) => new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    truncateArrayBufferChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
+    addArrayBufferChunk = (convertedChunk, { contents, length: previousLength }, length) => {
+      const newContents = hasArrayBufferResize() ? resizeArrayBuffer(contents, length) : resizeArrayBufferSlow(contents, length);
+      new Uint8Array(newContents).set(convertedChunk, previousLength);
+      return newContents;
+    };
+    resizeArrayBufferSlow = (contents, length) => {
+      if (length <= contents.byteLength) {
+        return contents;
+      }
+      const arrayBuffer = new ArrayBuffer(getNewContentsLength(length));
+      new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
+      return arrayBuffer;
+    };
+    resizeArrayBuffer = (contents, length) => {
+      if (length <= contents.maxByteLength) {
+        contents.resize(length);
+        return contents;
+      }
+      const arrayBuffer = new ArrayBuffer(length, { maxByteLength: getNewContentsLength(length) });
+      new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
+      return arrayBuffer;
+    };
+    getNewContentsLength = (length) => SCALE_FACTOR ** Math.ceil(Math.log(length) / Math.log(SCALE_FACTOR));
+    SCALE_FACTOR = 2;
+    finalizeArrayBuffer = ({ contents, length }) => hasArrayBufferResize() ? contents : contents.slice(0, length);
+    hasArrayBufferResize = () => "resize" in ArrayBuffer.prototype;
+    arrayBufferMethods = {
+      init: initArrayBuffer,
+      convertChunk: {
+        string: useTextEncoder,
+        buffer: useUint8Array,
+        arrayBuffer: useUint8Array,
+        dataView: useUint8ArrayWithOffset,
+        typedArray: useUint8ArrayWithOffset,
+        others: throwObjectStream
+      },
+      getSize: getLengthProperty,
+      truncateChunk: truncateArrayBufferChunk,
+      addChunk: addArrayBufferChunk,
+      getFinalChunk: noop,
+      finalize: finalizeArrayBuffer
+    };
+  }
+});
+
+// node_modules/get-stream/source/string.js
+async function getStreamAsString(stream, options) {
+  return getStreamContents(stream, stringMethods, options);
+}
+var initString, useTextDecoder, addStringChunk, truncateStringChunk, getFinalStringChunk, stringMethods;
+var init_string = __esm({
+  "node_modules/get-stream/source/string.js"() {
+    init_contents();
+    init_utils();
+    initString = () => ({ contents: "", textDecoder: new TextDecoder() });
+    useTextDecoder = (chunk, { textDecoder: textDecoder2 }) => textDecoder2.decode(chunk, { stream: true });
+    addStringChunk = (convertedChunk, { contents }) => contents + convertedChunk;
+    truncateStringChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
+    getFinalStringChunk = ({ textDecoder: textDecoder2 }) => {
+      const finalChunk = textDecoder2.decode();
+      return finalChunk === "" ? void 0 : finalChunk;
+    };
+    stringMethods = {
+      init: initString,
+      convertChunk: {
+        string: identity2,
+        buffer: useTextDecoder,
+        arrayBuffer: useTextDecoder,
+        dataView: useTextDecoder,
+        typedArray: useTextDecoder,
+        others: throwObjectStream
+      },
+      getSize: getLengthProperty,
+      truncateChunk: truncateStringChunk,
+      addChunk: addStringChunk,
+      getFinalChunk: getFinalStringChunk,
+      finalize: getContentsProperty
+    };
+  }
+});
+
+// node_modules/get-stream/source/exports.js
+var init_exports = __esm({
+  "node_modules/get-stream/source/exports.js"() {
+    init_array();
+    init_array_buffer();
+    init_string();
+    init_contents();
+  }
+});
+
+// node_modules/get-stream/source/index.js
+import { on } from "node:events";
+import { finished } from "node:stream/promises";
+var init_source = __esm({
+  "node_modules/get-stream/source/index.js"() {
+    init_stream();
+    init_exports();
+    Object.assign(nodeImports, { on, finished });
+  }
+});
+
+// node_modules/execa/lib/io/max-buffer.js
+var handleMaxBuffer, getMaxBufferUnit, checkIpcMaxBuffer, getMaxBufferMessage, getMaxBufferInfo, isMaxBufferSync, truncateMaxBufferSync, getMaxBufferSync;
+var init_max_buffer = __esm({
+  "node_modules/execa/lib/io/max-buffer.js"() {
+    init_source();
+    init_standard_stream();
+    init_specific();
+    handleMaxBuffer = ({ error: error62, stream, readableObjectMode, lines, encoding, fdNumber }) => {
+      if (!(error62 instanceof MaxBufferError)) {
+        throw error62;
+      }
+      if (fdNumber === "all") {
+        return error62;
+      }
+      const unit = getMaxBufferUnit(readableObjectMode, lines, encoding);
+      error62.maxBufferInfo = { fdNumber, unit };
+      stream.destroy();
+      throw error62;
+    };
+    getMaxBufferUnit = (readableObjectMode, lines, encoding) => {
+      if (readableObjectMode) {
+        return "objects";
+      }
+      if (lines) {
+        return "lines";
+      }
+      if (encoding === "buffer") {
+        return "bytes";
+      }
+      return "characters";
+    };
+    checkIpcMaxBuffer = (subprocess, ipcOutput, maxBuffer) => {
+      if (ipcOutput.length !== maxBuffer) {
+        return;
+      }
+      const error62 = new MaxBufferError();
+      error62.maxBufferInfo = { fdNumber: "ipc" };
+      throw error62;
+    };
+    getMaxBufferMessage = (error62, maxBuffer) => {
+      const { streamName, threshold, unit } = getMaxBufferInfo(error62, maxBuffer);
+      return `Command's ${streamName} was larger than ${threshold} ${unit}`;
+    };
+    getMaxBufferInfo = (error62, maxBuffer) => {
+      if (error62?.maxBufferInfo === void 0) {
+        return { streamName: "output", threshold: maxBuffer[1], unit: "bytes" };
+      }
+      const { maxBufferInfo: { fdNumber, unit } } = error62;
+      delete error62.maxBufferInfo;
+      const threshold = getFdSpecificValue(maxBuffer, fdNumber);
+      if (fdNumber === "ipc") {
+        return { streamName: "IPC output", threshold, unit: "messages" };
+      }
+      return { streamName: getStreamName(fdNumber), threshold, unit };
+    };
+    isMaxBufferSync = (resultError, output2, maxBuffer) => resultError?.code === "ENOBUFS" && output2 !== null && output2.some((result) => result !== null && result.length > getMaxBufferSync(maxBuffer));
+    truncateMaxBufferSync = (result, isMaxBuffer, maxBuffer) => {
+      if (!isMaxBuffer) {
+        return result;
+      }
+      const maxBufferValue = getMaxBufferSync(maxBuffer);
+      return result.length > maxBufferValue ? result.slice(0, maxBufferValue) : result;
+    };
+    getMaxBufferSync = ([, stdoutMaxBuffer]) => stdoutMaxBuffer;
+  }
+});
+
+// node_modules/execa/lib/return/message.js
+import { inspect as inspect2 } from "node:util";
+var createMessages, getErrorPrefix, getForcefulSuffix, getOriginalMessage, serializeIpcMessage, serializeMessagePart, serializeMessageItem;
+var init_message = __esm({
+  "node_modules/execa/lib/return/message.js"() {
+    init_strip_final_newline();
+    init_uint_array();
+    init_cwd();
+    init_escape();
+    init_max_buffer();
+    init_signal();
+    init_final_error();
+    createMessages = ({
+      stdio,
+      all,
+      ipcOutput,
+      originalError,
+      signal: signal2,
+      signalDescription,
+      exitCode,
+      escapedCommand,
+      timedOut,
+      isCanceled,
+      isGracefullyCanceled,
+      isMaxBuffer,
+      isForcefullyTerminated,
+      forceKillAfterDelay,
+      killSignal,
+      maxBuffer,
+      timeout,
+      cwd
+    }) => {
+      const errorCode = originalError?.code;
+      const prefix = getErrorPrefix({
+        originalError,
+        timedOut,
+        timeout,
+        isMaxBuffer,
+        maxBuffer,
+        errorCode,
+        signal: signal2,
+        signalDescription,
+        exitCode,
+        isCanceled,
+        isGracefullyCanceled,
+        isForcefullyTerminated,
+        forceKillAfterDelay,
+        killSignal
+      });
+      const originalMessage = getOriginalMessage(originalError, cwd);
+      const suffix = originalMessage === void 0 ? "" : `
+${originalMessage}`;
+      const shortMessage = `${prefix}: ${escapedCommand}${suffix}`;
+      const messageStdio = all === void 0 ? [stdio[2], stdio[1]] : [all];
+      const message = [
+        shortMessage,
+        ...messageStdio,
+        ...stdio.slice(3),
+        ipcOutput.map((ipcMessage) => serializeIpcMessage(ipcMessage)).join("\n")
+      ].map((messagePart) => escapeLines(stripFinalNewline(serializeMessagePart(messagePart)))).filter(Boolean).join("\n\n");
+      return { originalMessage, shortMessage, message };
+    };
+    getErrorPrefix = ({
+      originalError,
+      timedOut,
+      timeout,
+      isMaxBuffer,
+      maxBuffer,
+      errorCode,
+      signal: signal2,
+      signalDescription,
+      exitCode,
+      isCanceled,
+      isGracefullyCanceled,
+      isForcefullyTerminated,
+      forceKillAfterDelay,
+      killSignal
+    }) => {
+      const forcefulSuffix = getForcefulSuffix(isForcefullyTerminated, forceKillAfterDelay);
+      if (timedOut) {
+        return `Command timed out after ${timeout} milliseconds${forcefulSuffix}`;
+      }
+      if (isGracefullyCanceled) {
+        if (signal2 === void 0) {
+          return `Command was gracefully canceled with exit code ${exitCode}`;
+        }
+        return isForcefullyTerminated ? `Command was gracefully canceled${forcefulSuffix}` : `Command was gracefully canceled with ${signal2} (${signalDescription})`;
+      }
+      if (isCanceled) {
+        return `Command was canceled${forcefulSuffix}`;
+      }
+      if (isMaxBuffer) {
+        return `${getMaxBufferMessage(originalError, maxBuffer)}${forcefulSuffix}`;
+      }
+      if (errorCode !== void 0) {
+        return `Command failed with ${errorCode}${forcefulSuffix}`;
+      }
+      if (isForcefullyTerminated) {
+        return `Command was killed with ${killSignal} (${getSignalDescription(killSignal)})${forcefulSuffix}`;
+      }
+      if (signal2 !== void 0) {
+        return `Command was killed with ${signal2} (${signalDescription})`;
+      }
+      if (exitCode !== void 0) {
+        return `Command failed with exit code ${exitCode}`;
+      }
+      return "Command failed";
+    };
+    getForcefulSuffix = (isForcefullyTerminated, forceKillAfterDelay) => isForcefullyTerminated ? ` and was forcefully terminated after ${forceKillAfterDelay} milliseconds` : "";
+    getOriginalMessage = (originalError, cwd) => {
+      if (originalError instanceof DiscardedError) {
+        return;
+      }
+      const originalMessage = isExecaError(originalError) ? originalError.originalMessage : String(originalError?.message ?? originalError);
+      const escapedOriginalMessage = escapeLines(fixCwdError(originalMessage, cwd));
+      return escapedOriginalMessage === "" ? void 0 : escapedOriginalMessage;
+    };
+    serializeIpcMessage = (ipcMessage) => typeof ipcMessage === "string" ? ipcMessage : inspect2(ipcMessage);
+    serializeMessagePart = (messagePart) => Array.isArray(messagePart) ? messagePart.map((messageItem) => stripFinalNewline(serializeMessageItem(messageItem))).filter(Boolean).join("\n") : serializeMessageItem(messagePart);
+    serializeMessageItem = (messageItem) => {
+      if (typeof messageItem === "string") {
+        return messageItem;
+      }
+      if (isUint8Array(messageItem)) {
+        return uint8ArrayToString(messageItem);
+      }
+      return "";
+    };
+  }
+});
+
+// node_modules/execa/lib/return/result.js
+var makeSuccessResult, makeEarlyError, makeError, getErrorProperties, omitUndefinedProperties, normalizeExitPayload;
+var init_result = __esm({
+  "node_modules/execa/lib/return/result.js"() {
+    init_signal();
+    init_duration();
+    init_final_error();
+    init_message();
+    makeSuccessResult = ({
+      command: command2,
+      escapedCommand,
+      stdio,
+      all,
+      ipcOutput,
+      options: { cwd },
+      startTime
+    }) => omitUndefinedProperties({
+      command: command2,
+      escapedCommand,
+      cwd,
+      durationMs: getDurationMs(startTime),
+      failed: false,
+      timedOut: false,
+      isCanceled: false,
+      isGracefullyCanceled: false,
+      isTerminated: false,
+      isMaxBuffer: false,
+      isForcefullyTerminated: false,
+      exitCode: 0,
+      stdout: stdio[1],
+      stderr: stdio[2],
+      all,
+      stdio,
+      ipcOutput,
+      pipedFrom: []
+    });
+    makeEarlyError = ({
+      error: error62,
+      command: command2,
+      escapedCommand,
+      fileDescriptors,
+      options,
+      startTime,
+      isSync
+    }) => makeError({
+      error: error62,
+      command: command2,
+      escapedCommand,
+      startTime,
+      timedOut: false,
+      isCanceled: false,
+      isGracefullyCanceled: false,
+      isMaxBuffer: false,
+      isForcefullyTerminated: false,
+      stdio: Array.from({ length: fileDescriptors.length }),
+      ipcOutput: [],
+      options,
+      isSync
+    });
+    makeError = ({
+      error: originalError,
+      command: command2,
+      escapedCommand,
+      startTime,
+      timedOut,
+      isCanceled,
+      isGracefullyCanceled,
+      isMaxBuffer,
+      isForcefullyTerminated,
+      exitCode: rawExitCode,
+      signal: rawSignal,
+      stdio,
+      all,
+      ipcOutput,
+      options: {
+        timeoutDuration,
+        timeout = timeoutDuration,
+        forceKillAfterDelay,
+        killSignal,
+        cwd,
+        maxBuffer
+      },
+      isSync
+    }) => {
+      const { exitCode, signal: signal2, signalDescription } = normalizeExitPayload(rawExitCode, rawSignal);
+      const { originalMessage, shortMessage, message } = createMessages({
+        stdio,
+        all,
+        ipcOutput,
+        originalError,
+        signal: signal2,
+        signalDescription,
+        exitCode,
+        escapedCommand,
+        timedOut,
+        isCanceled,
+        isGracefullyCanceled,
+        isMaxBuffer,
+        isForcefullyTerminated,
+        forceKillAfterDelay,
+        killSignal,
+        maxBuffer,
+        timeout,
+        cwd
+      });
+      const error62 = getFinalError(originalError, message, isSync);
+      Object.assign(error62, getErrorProperties({
+        error: error62,
+        command: command2,
+        escapedCommand,
+        startTime,
+        timedOut,
+        isCanceled,
+        isGracefullyCanceled,
+        isMaxBuffer,
+        isForcefullyTerminated,
+        exitCode,
+        signal: signal2,
+        signalDescription,
+        stdio,
+        all,
+        ipcOutput,
+        cwd,
+        originalMessage,
+        shortMessage
+      }));
+      return error62;
+    };
+    getErrorProperties = ({
+      error: error62,
+      command: command2,
+      escapedCommand,
+      startTime,
+      timedOut,
+      isCanceled,
+      isGracefullyCanceled,
+      isMaxBuffer,
+      isForcefullyTerminated,
+      exitCode,
+      signal: signal2,
+      signalDescription,
+      stdio,
+      all,
+      ipcOutput,
+      cwd,
+      originalMessage,
+      shortMessage
+    }) => omitUndefinedProperties({
+      shortMessage,
+      originalMessage,
+      command: command2,
+      escapedCommand,
+      cwd,
+      durationMs: getDurationMs(startTime),
+      failed: true,
+      timedOut,
+      isCanceled,
+      isGracefullyCanceled,
+      isTerminated: signal2 !== void 0,
+      isMaxBuffer,
+      isForcefullyTerminated,
+      exitCode,
+      signal: signal2,
+      signalDescription,
+      code: error62.cause?.code,
+      stdout: stdio[1],
+      stderr: stdio[2],
+      all,
+      stdio,
+      ipcOutput,
+      pipedFrom: []
+    });
+    omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value]) => value !== void 0));
+    normalizeExitPayload = (rawExitCode, rawSignal) => {
+      const exitCode = rawExitCode === null ? void 0 : rawExitCode;
+      const signal2 = rawSignal === null ? void 0 : rawSignal;
+      const signalDescription = signal2 === void 0 ? void 0 : getSignalDescription(rawSignal);
+      return { exitCode, signal: signal2, signalDescription };
+    };
+  }
+});
+
+// node_modules/parse-ms/index.js
+function parseNumber(milliseconds) {
+  return {
+    days: Math.trunc(milliseconds / 864e5),
+    hours: Math.trunc(milliseconds / 36e5 % 24),
+    minutes: Math.trunc(milliseconds / 6e4 % 60),
+    seconds: Math.trunc(milliseconds / 1e3 % 60),
+    milliseconds: Math.trunc(milliseconds % 1e3),
+    microseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e3) % 1e3),
+    nanoseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e6) % 1e3)
+  };
+}
+function parseBigint(milliseconds) {
+  return {
+    days: milliseconds / 86400000n,
+    hours: milliseconds / 3600000n % 24n,
+    minutes: milliseconds / 60000n % 60n,
+    seconds: milliseconds / 1000n % 60n,
+    milliseconds: milliseconds % 1000n,
+    microseconds: 0n,
+    nanoseconds: 0n
+  };
+}
+function parseMilliseconds(milliseconds) {
+  switch (typeof milliseconds) {
+    case "number": {
+      if (Number.isFinite(milliseconds)) {
+        return parseNumber(milliseconds);
+      }
+      break;
+    }
+    case "bigint": {
+      return parseBigint(milliseconds);
+    }
+  }
+  throw new TypeError("Expected a finite number or bigint");
+}
+var toZeroIfInfinity;
+var init_parse_ms = __esm({
+  "node_modules/parse-ms/index.js"() {
+    toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
+  }
+});
+
+// node_modules/pretty-ms/index.js
+function prettyMilliseconds(milliseconds, options) {
+  const isBigInt = typeof milliseconds === "bigint";
+  if (!isBigInt && !Number.isFinite(milliseconds)) {
+    throw new TypeError("Expected a finite number or bigint");
+  }
+  options = { ...options };
+  const sign = milliseconds < 0 ? "-" : "";
+  milliseconds = milliseconds < 0 ? -milliseconds : milliseconds;
+  if (options.colonNotation) {
+    options.compact = false;
+    options.formatSubMilliseconds = false;
+    options.separateMilliseconds = false;
+    options.verbose = false;
+  }
+  if (options.compact) {
+    options.unitCount = 1;
+    options.secondsDecimalDigits = 0;
+    options.millisecondsDecimalDigits = 0;
+  }
+  let result = [];
+  const floorDecimals = (value, decimalDigits) => {
+    const flooredInterimValue = Math.floor(value * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
+    const flooredValue = Math.round(flooredInterimValue) / 10 ** decimalDigits;
+    return flooredValue.toFixed(decimalDigits);
+  };
+  const add = (value, long, short, valueString) => {
+    if ((result.length === 0 || !options.colonNotation) && isZero(value) && !(options.colonNotation && short === "m")) {
+      return;
+    }
+    valueString ??= String(value);
+    if (options.colonNotation) {
+      const wholeDigits = valueString.includes(".") ? valueString.split(".")[0].length : valueString.length;
+      const minLength = result.length > 0 ? 2 : 1;
+      valueString = "0".repeat(Math.max(0, minLength - wholeDigits)) + valueString;
+    } else {
+      valueString += options.verbose ? " " + pluralize(long, value) : short;
+    }
+    result.push(valueString);
+  };
+  const parsed = parseMilliseconds(milliseconds);
+  const days = BigInt(parsed.days);
+  if (options.hideYearAndDays) {
+    add(BigInt(days) * 24n + BigInt(parsed.hours), "hour", "h");
+  } else {
+    if (options.hideYear) {
+      add(days, "day", "d");
+    } else {
+      add(days / 365n, "year", "y");
+      add(days % 365n, "day", "d");
+    }
+    add(Number(parsed.hours), "hour", "h");
+  }
+  add(Number(parsed.minutes), "minute", "m");
+  if (!options.hideSeconds) {
+    if (options.separateMilliseconds || options.formatSubMilliseconds || !options.colonNotation && milliseconds < 1e3 && !options.subSecondsAsDecimals) {
+      const seconds2 = Number(parsed.seconds);
+      const milliseconds2 = Number(parsed.milliseconds);
+      const microseconds = Number(parsed.microseconds);
+      const nanoseconds = Number(parsed.nanoseconds);
+      add(seconds2, "second", "s");
+      if (options.formatSubMilliseconds) {
+        add(milliseconds2, "millisecond", "ms");
+        add(microseconds, "microsecond", "\xB5s");
+        add(nanoseconds, "nanosecond", "ns");
+      } else {
+        const millisecondsAndBelow = milliseconds2 + microseconds / 1e3 + nanoseconds / 1e6;
+        const millisecondsDecimalDigits = typeof options.millisecondsDecimalDigits === "number" ? options.millisecondsDecimalDigits : 0;
+        const roundedMilliseconds = millisecondsAndBelow >= 1 ? Math.round(millisecondsAndBelow) : Math.ceil(millisecondsAndBelow);
+        const maximumMilliseconds = 1e3 - 10 ** -millisecondsDecimalDigits;
+        const millisecondsString = millisecondsDecimalDigits ? Math.min(millisecondsAndBelow, maximumMilliseconds).toFixed(millisecondsDecimalDigits) : Math.min(roundedMilliseconds, maximumMilliseconds);
+        add(
+          Number.parseFloat(millisecondsString),
+          "millisecond",
+          "ms",
+          millisecondsString
+        );
+      }
+    } else {
+      const seconds2 = (isBigInt ? Number(milliseconds % ONE_DAY_IN_MILLISECONDS) : milliseconds) / 1e3 % 60;
+      const secondsDecimalDigits = typeof options.secondsDecimalDigits === "number" ? options.secondsDecimalDigits : 1;
+      const secondsFixed = floorDecimals(seconds2, secondsDecimalDigits);
+      const secondsString = options.keepDecimalsOnWholeSeconds ? secondsFixed : secondsFixed.replace(/\.0+$/, "");
+      add(Number.parseFloat(secondsString), "second", "s", secondsString);
+    }
+  }
+  if (result.length === 0) {
+    return sign + "0" + (options.verbose ? " milliseconds" : "ms");
+  }
+  const separator = options.colonNotation ? ":" : " ";
+  if (typeof options.unitCount === "number") {
+    result = result.slice(0, Math.max(options.unitCount, 1));
+  }
+  return sign + result.join(separator);
+}
+var isZero, pluralize, SECOND_ROUNDING_EPSILON, ONE_DAY_IN_MILLISECONDS;
+var init_pretty_ms = __esm({
+  "node_modules/pretty-ms/index.js"() {
+    init_parse_ms();
+    isZero = (value) => value === 0 || value === 0n;
+    pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
+    SECOND_ROUNDING_EPSILON = 1e-7;
+    ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
+  }
+});
+
+// node_modules/execa/lib/verbose/error.js
+var logError;
+var init_error = __esm({
+  "node_modules/execa/lib/verbose/error.js"() {
+    init_log();
+    logError = (result, verboseInfo) => {
+      if (result.failed) {
+        verboseLog({
+          type: "error",
+          verboseMessage: result.shortMessage,
+          verboseInfo,
+          result
+        });
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/verbose/complete.js
+var logResult, logDuration;
+var init_complete = __esm({
+  "node_modules/execa/lib/verbose/complete.js"() {
+    init_pretty_ms();
+    init_values();
+    init_log();
+    init_error();
+    logResult = (result, verboseInfo) => {
+      if (!isVerbose(verboseInfo)) {
+        return;
+      }
+      logError(result, verboseInfo);
+      logDuration(result, verboseInfo);
+    };
+    logDuration = (result, verboseInfo) => {
+      const verboseMessage = `(done in ${prettyMilliseconds(result.durationMs)})`;
+      verboseLog({
+        type: "duration",
+        verboseMessage,
+        verboseInfo,
+        result
+      });
+    };
+  }
+});
+
+// node_modules/execa/lib/return/reject.js
+var handleResult;
+var init_reject = __esm({
+  "node_modules/execa/lib/return/reject.js"() {
+    init_complete();
+    handleResult = (result, verboseInfo, { reject }) => {
+      logResult(result, verboseInfo);
+      if (result.failed && reject) {
+        throw result;
+      }
+      return result;
+    };
+  }
+});
+
+// node_modules/execa/lib/stdio/type.js
+var getStdioItemType, getTransformObjectType, getDuplexType, getTransformStreamType, validateNonGeneratorType, checkUndefinedOption, getGeneratorObjectType, checkBooleanOption, isGenerator, isAsyncGenerator, isSyncGenerator, isTransformOptions, isUrl, isRegularUrl, isFilePathObject, FILE_PATH_KEYS, isFilePathString, isUnknownStdioString, KNOWN_STDIO_STRINGS, isReadableStream2, isWritableStream2, isWebStream, isTransformStream, isAsyncIterableObject, isIterableObject, isObject2, TRANSFORM_TYPES, FILE_TYPES, SPECIAL_DUPLICATE_TYPES_SYNC, SPECIAL_DUPLICATE_TYPES, FORBID_DUPLICATE_TYPES, TYPE_TO_MESSAGE;
+var init_type = __esm({
+  "node_modules/execa/lib/stdio/type.js"() {
+    init_is_stream();
+    init_is_plain_obj();
+    init_uint_array();
+    getStdioItemType = (value, optionName) => {
+      if (isAsyncGenerator(value)) {
+        return "asyncGenerator";
+      }
+      if (isSyncGenerator(value)) {
+        return "generator";
+      }
+      if (isUrl(value)) {
+        return "fileUrl";
+      }
+      if (isFilePathObject(value)) {
+        return "filePath";
+      }
+      if (isWebStream(value)) {
+        return "webStream";
+      }
+      if (isStream(value, { checkOpen: false })) {
+        return "native";
+      }
+      if (isUint8Array(value)) {
+        return "uint8Array";
+      }
+      if (isAsyncIterableObject(value)) {
+        return "asyncIterable";
+      }
+      if (isIterableObject(value)) {
+        return "iterable";
+      }
+      if (isTransformStream(value)) {
+        return getTransformStreamType({ transform: value }, optionName);
+      }
+      if (isTransformOptions(value)) {
+        return getTransformObjectType(value, optionName);
+      }
+      return "native";
+    };
+    getTransformObjectType = (value, optionName) => {
+      if (isDuplexStream(value.transform, { checkOpen: false })) {
+        return getDuplexType(value, optionName);
+      }
+      if (isTransformStream(value.transform)) {
+        return getTransformStreamType(value, optionName);
+      }
+      return getGeneratorObjectType(value, optionName);
+    };
+    getDuplexType = (value, optionName) => {
+      validateNonGeneratorType(value, optionName, "Duplex stream");
+      return "duplex";
+    };
+    getTransformStreamType = (value, optionName) => {
+      validateNonGeneratorType(value, optionName, "web TransformStream");
+      return "webTransform";
+    };
+    validateNonGeneratorType = ({ final, binary, objectMode }, optionName, typeName) => {
+      checkUndefinedOption(final, `${optionName}.final`, typeName);
+      checkUndefinedOption(binary, `${optionName}.binary`, typeName);
+      checkBooleanOption(objectMode, `${optionName}.objectMode`);
+    };
+    checkUndefinedOption = (value, optionName, typeName) => {
+      if (value !== void 0) {
+        throw new TypeError(`The \`${optionName}\` option can only be defined when using a generator, not a ${typeName}.`);
+      }
+    };
+    getGeneratorObjectType = ({ transform: transform2, final, binary, objectMode }, optionName) => {
+      if (transform2 !== void 0 && !isGenerator(transform2)) {
+        throw new TypeError(`The \`${optionName}.transform\` option must be a generator, a Duplex stream or a web TransformStream.`);
+      }
+      if (isDuplexStream(final, { checkOpen: false })) {
+        throw new TypeError(`The \`${optionName}.final\` option must not be a Duplex stream.`);
+      }
+      if (isTransformStream(final)) {
+        throw new TypeError(`The \`${optionName}.final\` option must not be a web TransformStream.`);
+      }
+      if (final !== void 0 && !isGenerator(final)) {
+        throw new TypeError(`The \`${optionName}.final\` option must be a generator.`);
+      }
+      checkBooleanOption(binary, `${optionName}.binary`);
+      checkBooleanOption(objectMode, `${optionName}.objectMode`);
+      return isAsyncGenerator(transform2) || isAsyncGenerator(final) ? "asyncGenerator" : "generator";
+    };
+    checkBooleanOption = (value, optionName) => {
+      if (value !== void 0 && typeof value !== "boolean") {
+        throw new TypeError(`The \`${optionName}\` option must use a boolean.`);
+      }
+    };
+    isGenerator = (value) => isAsyncGenerator(value) || isSyncGenerator(value);
+    isAsyncGenerator = (value) => Object.prototype.toString.call(value) === "[object AsyncGeneratorFunction]";
+    isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[object GeneratorFunction]";
+    isTransformOptions = (value) => isPlainObject2(value) && (value.transform !== void 0 || value.final !== void 0);
+    isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
+    isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
+    isFilePathObject = (value) => isPlainObject2(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
+    FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
+    isFilePathString = (file2) => typeof file2 === "string";
+    isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
+    KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
+    isReadableStream2 = (value) => Object.prototype.toString.call(value) === "[object ReadableStream]";
+    isWritableStream2 = (value) => Object.prototype.toString.call(value) === "[object WritableStream]";
+    isWebStream = (value) => isReadableStream2(value) || isWritableStream2(value);
+    isTransformStream = (value) => isReadableStream2(value?.readable) && isWritableStream2(value?.writable);
+    isAsyncIterableObject = (value) => isObject2(value) && typeof value[Symbol.asyncIterator] === "function";
+    isIterableObject = (value) => isObject2(value) && typeof value[Symbol.iterator] === "function";
+    isObject2 = (value) => typeof value === "object" && value !== null;
+    TRANSFORM_TYPES = /* @__PURE__ */ new Set(["generator", "asyncGenerator", "duplex", "webTransform"]);
+    FILE_TYPES = /* @__PURE__ */ new Set(["fileUrl", "filePath", "fileNumber"]);
+    SPECIAL_DUPLICATE_TYPES_SYNC = /* @__PURE__ */ new Set(["fileUrl", "filePath"]);
+    SPECIAL_DUPLICATE_TYPES = /* @__PURE__ */ new Set([...SPECIAL_DUPLICATE_TYPES_SYNC, "webStream", "nodeStream"]);
+    FORBID_DUPLICATE_TYPES = /* @__PURE__ */ new Set(["webTransform", "duplex"]);
+    TYPE_TO_MESSAGE = {
+      generator: "a generator",
+      asyncGenerator: "an async generator",
+      fileUrl: "a file URL",
+      filePath: "a file path string",
+      fileNumber: "a file descriptor number",
+      webStream: "a web stream",
+      nodeStream: "a Node.js stream",
+      webTransform: "a web TransformStream",
+      duplex: "a Duplex stream",
+      native: "any value",
+      iterable: "an iterable",
+      asyncIterable: "an async iterable",
+      string: "a string",
+      uint8Array: "a Uint8Array"
+    };
+  }
+});
+
+// node_modules/execa/lib/transform/object-mode.js
+var getTransformObjectModes, getOutputObjectModes, getInputObjectModes, getFdObjectMode;
+var init_object_mode = __esm({
+  "node_modules/execa/lib/transform/object-mode.js"() {
+    init_type();
+    getTransformObjectModes = (objectMode, index, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index, newTransforms) : getInputObjectModes(objectMode, index, newTransforms);
+    getOutputObjectModes = (objectMode, index, newTransforms) => {
+      const writableObjectMode = index !== 0 && newTransforms[index - 1].value.readableObjectMode;
+      const readableObjectMode = objectMode ?? writableObjectMode;
+      return { writableObjectMode, readableObjectMode };
+    };
+    getInputObjectModes = (objectMode, index, newTransforms) => {
+      const writableObjectMode = index === 0 ? objectMode === true : newTransforms[index - 1].value.readableObjectMode;
+      const readableObjectMode = index !== newTransforms.length - 1 && (objectMode ?? writableObjectMode);
+      return { writableObjectMode, readableObjectMode };
+    };
+    getFdObjectMode = (stdioItems, direction) => {
+      const lastTransform = stdioItems.findLast(({ type }) => TRANSFORM_TYPES.has(type));
+      if (lastTransform === void 0) {
+        return false;
+      }
+      return direction === "input" ? lastTransform.value.writableObjectMode : lastTransform.value.readableObjectMode;
+    };
+  }
+});
+
+// node_modules/execa/lib/transform/normalize.js
+var normalizeTransforms, getTransforms, normalizeTransform, normalizeDuplex, normalizeTransformStream, normalizeGenerator, sortTransforms;
+var init_normalize = __esm({
+  "node_modules/execa/lib/transform/normalize.js"() {
+    init_is_plain_obj();
+    init_encoding_option();
+    init_type();
+    init_object_mode();
+    normalizeTransforms = (stdioItems, optionName, direction, options) => [
+      ...stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type)),
+      ...getTransforms(stdioItems, optionName, direction, options)
+    ];
+    getTransforms = (stdioItems, optionName, direction, { encoding }) => {
+      const transforms = stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type));
+      const newTransforms = Array.from({ length: transforms.length });
+      for (const [index, stdioItem] of Object.entries(transforms)) {
+        newTransforms[index] = normalizeTransform({
+          stdioItem,
+          index: Number(index),
+          newTransforms,
+          optionName,
+          direction,
+          encoding
+        });
+      }
+      return sortTransforms(newTransforms, direction);
+    };
+    normalizeTransform = ({ stdioItem, stdioItem: { type }, index, newTransforms, optionName, direction, encoding }) => {
+      if (type === "duplex") {
+        return normalizeDuplex({ stdioItem, optionName });
+      }
+      if (type === "webTransform") {
+        return normalizeTransformStream({
+          stdioItem,
+          index,
+          newTransforms,
+          direction
+        });
+      }
+      return normalizeGenerator({
+        stdioItem,
+        index,
+        newTransforms,
+        direction,
+        encoding
+      });
+    };
+    normalizeDuplex = ({
+      stdioItem,
+      stdioItem: {
+        value: {
+          transform: transform2,
+          transform: { writableObjectMode, readableObjectMode },
+          objectMode = readableObjectMode
+        }
+      },
+      optionName
+    }) => {
+      if (objectMode && !readableObjectMode) {
+        throw new TypeError(`The \`${optionName}.objectMode\` option can only be \`true\` if \`new Duplex({objectMode: true})\` is used.`);
+      }
+      if (!objectMode && readableObjectMode) {
+        throw new TypeError(`The \`${optionName}.objectMode\` option cannot be \`false\` if \`new Duplex({objectMode: true})\` is used.`);
+      }
+      return {
+        ...stdioItem,
+        value: { transform: transform2, writableObjectMode, readableObjectMode }
+      };
+    };
+    normalizeTransformStream = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction }) => {
+      const { transform: transform2, objectMode } = isPlainObject2(value) ? value : { transform: value };
+      const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
+      return {
+        ...stdioItem,
+        value: { transform: transform2, writableObjectMode, readableObjectMode }
+      };
+    };
+    normalizeGenerator = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction, encoding }) => {
+      const {
+        transform: transform2,
+        final,
+        binary: binaryOption = false,
+        preserveNewlines = false,
+        objectMode
+      } = isPlainObject2(value) ? value : { transform: value };
+      const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
+      const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
+      return {
+        ...stdioItem,
+        value: {
+          transform: transform2,
+          final,
+          binary,
+          preserveNewlines,
+          writableObjectMode,
+          readableObjectMode
+        }
+      };
+    };
+    sortTransforms = (newTransforms, direction) => direction === "input" ? newTransforms.reverse() : newTransforms;
+  }
+});
+
+// node_modules/execa/lib/stdio/direction.js
+import process7 from "node:process";
+var getStreamDirection, getStdioItemDirection, KNOWN_DIRECTIONS, anyDirection, alwaysInput, guessStreamDirection, getStandardStreamDirection, DEFAULT_DIRECTION;
+var init_direction = __esm({
+  "node_modules/execa/lib/stdio/direction.js"() {
+    init_is_stream();
+    init_type();
+    getStreamDirection = (stdioItems, fdNumber, optionName) => {
+      const directions = stdioItems.map((stdioItem) => getStdioItemDirection(stdioItem, fdNumber));
+      if (directions.includes("input") && directions.includes("output")) {
+        throw new TypeError(`The \`${optionName}\` option must not be an array of both readable and writable values.`);
+      }
+      return directions.find(Boolean) ?? DEFAULT_DIRECTION;
+    };
+    getStdioItemDirection = ({ type, value }, fdNumber) => KNOWN_DIRECTIONS[fdNumber] ?? guessStreamDirection[type](value);
+    KNOWN_DIRECTIONS = ["input", "output", "output"];
+    anyDirection = () => void 0;
+    alwaysInput = () => "input";
+    guessStreamDirection = {
+      generator: anyDirection,
+      asyncGenerator: anyDirection,
+      fileUrl: anyDirection,
+      filePath: anyDirection,
+      iterable: alwaysInput,
+      asyncIterable: alwaysInput,
+      uint8Array: alwaysInput,
+      webStream: (value) => isWritableStream2(value) ? "output" : "input",
+      nodeStream(value) {
+        if (!isReadableStream(value, { checkOpen: false })) {
+          return "output";
+        }
+        return isWritableStream(value, { checkOpen: false }) ? void 0 : "input";
+      },
+      webTransform: anyDirection,
+      duplex: anyDirection,
+      native(value) {
+        const standardStreamDirection = getStandardStreamDirection(value);
+        if (standardStreamDirection !== void 0) {
+          return standardStreamDirection;
+        }
+        if (isStream(value, { checkOpen: false })) {
+          return guessStreamDirection.nodeStream(value);
+        }
+      }
+    };
+    getStandardStreamDirection = (value) => {
+      if ([0, process7.stdin].includes(value)) {
+        return "input";
+      }
+      if ([1, 2, process7.stdout, process7.stderr].includes(value)) {
+        return "output";
+      }
+    };
+    DEFAULT_DIRECTION = "output";
+  }
+});
+
+// node_modules/execa/lib/ipc/array.js
+var normalizeIpcStdioArray;
+var init_array2 = __esm({
+  "node_modules/execa/lib/ipc/array.js"() {
+    normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
+  }
+});
+
+// node_modules/execa/lib/stdio/stdio-option.js
+var normalizeStdioOption, getStdioArray, hasAlias, addDefaultValue2, normalizeStdioSync, isOutputPipeOnly;
+var init_stdio_option = __esm({
+  "node_modules/execa/lib/stdio/stdio-option.js"() {
+    init_standard_stream();
+    init_array2();
+    init_values();
+    normalizeStdioOption = ({ stdio, ipc, buffer, ...options }, verboseInfo, isSync) => {
+      const stdioArray = getStdioArray(stdio, options).map((stdioOption, fdNumber) => addDefaultValue2(stdioOption, fdNumber));
+      return isSync ? normalizeStdioSync(stdioArray, buffer, verboseInfo) : normalizeIpcStdioArray(stdioArray, ipc);
+    };
+    getStdioArray = (stdio, options) => {
+      if (stdio === void 0) {
+        return STANDARD_STREAMS_ALIASES.map((alias) => options[alias]);
+      }
+      if (hasAlias(options)) {
+        throw new Error(`It's not possible to provide \`stdio\` in combination with one of ${STANDARD_STREAMS_ALIASES.map((alias) => `\`${alias}\``).join(", ")}`);
+      }
+      if (typeof stdio === "string") {
+        return [stdio, stdio, stdio];
+      }
+      if (!Array.isArray(stdio)) {
+        throw new TypeError(`Expected \`stdio\` to be of type \`string\` or \`Array\`, got \`${typeof stdio}\``);
+      }
+      const length = Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length);
+      return Array.from({ length }, (_, fdNumber) => stdio[fdNumber]);
+    };
+    hasAlias = (options) => STANDARD_STREAMS_ALIASES.some((alias) => options[alias] !== void 0);
+    addDefaultValue2 = (stdioOption, fdNumber) => {
+      if (Array.isArray(stdioOption)) {
+        return stdioOption.map((item) => addDefaultValue2(item, fdNumber));
+      }
+      if (stdioOption === null || stdioOption === void 0) {
+        return fdNumber >= STANDARD_STREAMS_ALIASES.length ? "ignore" : "pipe";
+      }
+      return stdioOption;
+    };
+    normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((stdioOption, fdNumber) => !buffer[fdNumber] && fdNumber !== 0 && !isFullVerbose(verboseInfo, fdNumber) && isOutputPipeOnly(stdioOption) ? "ignore" : stdioOption);
+    isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
+  }
+});
+
+// node_modules/execa/lib/stdio/native.js
+import { readFileSync as readFileSync2 } from "node:fs";
+import tty2 from "node:tty";
+var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
+var init_native = __esm({
+  "node_modules/execa/lib/stdio/native.js"() {
+    init_is_stream();
+    init_standard_stream();
+    init_uint_array();
+    init_fd_options();
+    handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumber, direction, isSync }) => {
+      if (!isStdioArray || type !== "native") {
+        return stdioItem;
+      }
+      return isSync ? handleNativeStreamSync({ stdioItem, fdNumber, direction }) : handleNativeStreamAsync({ stdioItem, fdNumber });
+    };
+    handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber, direction }) => {
+      const targetFd = getTargetFd({
+        value,
+        optionName,
+        fdNumber,
+        direction
+      });
+      if (targetFd !== void 0) {
+        return targetFd;
+      }
+      if (isStream(value, { checkOpen: false })) {
+        throw new TypeError(`The \`${optionName}: Stream\` option cannot both be an array and include a stream with synchronous methods.`);
+      }
+      return stdioItem;
+    };
+    getTargetFd = ({ value, optionName, fdNumber, direction }) => {
+      const targetFdNumber = getTargetFdNumber(value, fdNumber);
+      if (targetFdNumber === void 0) {
+        return;
+      }
+      if (direction === "output") {
+        return { type: "fileNumber", value: targetFdNumber, optionName };
+      }
+      if (tty2.isatty(targetFdNumber)) {
+        throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
+      }
+      return { type: "uint8Array", value: bufferToUint8Array(readFileSync2(targetFdNumber)), optionName };
+    };
+    getTargetFdNumber = (value, fdNumber) => {
+      if (value === "inherit") {
+        return fdNumber;
+      }
+      if (typeof value === "number") {
+        return value;
+      }
+      const standardStreamIndex = STANDARD_STREAMS.indexOf(value);
+      if (standardStreamIndex !== -1) {
+        return standardStreamIndex;
+      }
+    };
+    handleNativeStreamAsync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber }) => {
+      if (value === "inherit") {
+        return { type: "nodeStream", value: getStandardStream(fdNumber, value, optionName), optionName };
+      }
+      if (typeof value === "number") {
+        return { type: "nodeStream", value: getStandardStream(value, value, optionName), optionName };
+      }
+      if (isStream(value, { checkOpen: false })) {
+        return { type: "nodeStream", value, optionName };
+      }
+      return stdioItem;
+    };
+    getStandardStream = (fdNumber, value, optionName) => {
+      const standardStream = STANDARD_STREAMS[fdNumber];
+      if (standardStream === void 0) {
+        throw new TypeError(`The \`${optionName}: ${value}\` option is invalid: no such standard stream.`);
+      }
+      return standardStream;
+    };
+  }
+});
+
+// node_modules/execa/lib/stdio/input-option.js
+var handleInputOptions, handleInputOption, getInputType, handleInputFileOption, getInputFileType;
+var init_input_option = __esm({
+  "node_modules/execa/lib/stdio/input-option.js"() {
+    init_is_stream();
+    init_uint_array();
+    init_type();
+    handleInputOptions = ({ input: input2, inputFile }, fdNumber) => fdNumber === 0 ? [
+      ...handleInputOption(input2),
+      ...handleInputFileOption(inputFile)
+    ] : [];
+    handleInputOption = (input2) => input2 === void 0 ? [] : [{
+      type: getInputType(input2),
+      value: input2,
+      optionName: "input"
+    }];
+    getInputType = (input2) => {
+      if (isReadableStream(input2, { checkOpen: false })) {
+        return "nodeStream";
+      }
+      if (typeof input2 === "string") {
+        return "string";
+      }
+      if (isUint8Array(input2)) {
+        return "uint8Array";
+      }
+      throw new Error("The `input` option must be a string, a Uint8Array or a Node.js Readable stream.");
+    };
+    handleInputFileOption = (inputFile) => inputFile === void 0 ? [] : [{
+      ...getInputFileType(inputFile),
+      optionName: "inputFile"
+    }];
+    getInputFileType = (inputFile) => {
+      if (isUrl(inputFile)) {
+        return { type: "fileUrl", value: inputFile };
+      }
+      if (isFilePathString(inputFile)) {
+        return { type: "filePath", value: { file: inputFile } };
+      }
+      throw new Error("The `inputFile` option must be a file path string or a file URL.");
+    };
+  }
+});
+
+// node_modules/execa/lib/stdio/duplicate.js
+var filterDuplicates, getDuplicateStream, getOtherStdioItems, validateDuplicateStreamSync, getDuplicateStreamInstance, hasSameValue, validateDuplicateTransform, throwOnDuplicateStream;
+var init_duplicate = __esm({
+  "node_modules/execa/lib/stdio/duplicate.js"() {
+    init_type();
+    filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
+    getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
+      const otherStdioItems = getOtherStdioItems(fileDescriptors, type);
+      if (otherStdioItems.length === 0) {
+        return;
+      }
+      if (isSync) {
+        validateDuplicateStreamSync({
+          otherStdioItems,
+          type,
+          value,
+          optionName,
+          direction
+        });
+        return;
+      }
+      if (SPECIAL_DUPLICATE_TYPES.has(type)) {
+        return getDuplicateStreamInstance({
+          otherStdioItems,
+          type,
+          value,
+          optionName,
+          direction
+        });
+      }
+      if (FORBID_DUPLICATE_TYPES.has(type)) {
+        validateDuplicateTransform({
+          otherStdioItems,
+          type,
+          value,
+          optionName
+        });
+      }
+    };
+    getOtherStdioItems = (fileDescriptors, type) => fileDescriptors.flatMap(({ direction, stdioItems }) => stdioItems.filter((stdioItem) => stdioItem.type === type).map(((stdioItem) => ({ ...stdioItem, direction }))));
+    validateDuplicateStreamSync = ({ otherStdioItems, type, value, optionName, direction }) => {
+      if (SPECIAL_DUPLICATE_TYPES_SYNC.has(type)) {
+        getDuplicateStreamInstance({
+          otherStdioItems,
+          type,
+          value,
+          optionName,
+          direction
+        });
+      }
+    };
+    getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, direction }) => {
+      const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, value));
+      if (duplicateStdioItems.length === 0) {
+        return;
+      }
+      const differentStdioItem = duplicateStdioItems.find((stdioItem) => stdioItem.direction !== direction);
+      throwOnDuplicateStream(differentStdioItem, optionName, type);
+      return direction === "output" ? duplicateStdioItems[0].stream : void 0;
+    };
+    hasSameValue = ({ type, value }, secondValue) => {
+      if (type === "filePath") {
+        return value.file === secondValue.file;
+      }
+      if (type === "fileUrl") {
+        return value.href === secondValue.href;
+      }
+      return value === secondValue;
+    };
+    validateDuplicateTransform = ({ otherStdioItems, type, value, optionName }) => {
+      const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value.transform);
+      throwOnDuplicateStream(duplicateStdioItem, optionName, type);
+    };
+    throwOnDuplicateStream = (stdioItem, optionName, type) => {
+      if (stdioItem !== void 0) {
+        throw new TypeError(`The \`${stdioItem.optionName}\` and \`${optionName}\` options must not target ${TYPE_TO_MESSAGE[type]} that is the same.`);
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/stdio/handle.js
+var handleStdio, getFileDescriptor, initializeStdioItems, initializeStdioItem, validateStdioArray, INVALID_STDIO_ARRAY_OPTIONS, validateStreams, validateFileStdio, validateFileObjectMode, getFinalFileDescriptors, getFinalFileDescriptor, addStreamProperties, cleanupCustomStreams, forwardStdio;
+var init_handle = __esm({
+  "node_modules/execa/lib/stdio/handle.js"() {
+    init_standard_stream();
+    init_normalize();
+    init_object_mode();
+    init_type();
+    init_direction();
+    init_stdio_option();
+    init_native();
+    init_input_option();
+    init_duplicate();
+    handleStdio = (addProperties3, options, verboseInfo, isSync) => {
+      const stdio = normalizeStdioOption(options, verboseInfo, isSync);
+      const initialFileDescriptors = stdio.map((stdioOption, fdNumber) => getFileDescriptor({
+        stdioOption,
+        fdNumber,
+        options,
+        isSync
+      }));
+      const fileDescriptors = getFinalFileDescriptors({
+        initialFileDescriptors,
+        addProperties: addProperties3,
+        options,
+        isSync
+      });
+      options.stdio = fileDescriptors.map(({ stdioItems }) => forwardStdio(stdioItems));
+      return fileDescriptors;
+    };
+    getFileDescriptor = ({ stdioOption, fdNumber, options, isSync }) => {
+      const optionName = getStreamName(fdNumber);
+      const { stdioItems: initialStdioItems, isStdioArray } = initializeStdioItems({
+        stdioOption,
+        fdNumber,
+        options,
+        optionName
+      });
+      const direction = getStreamDirection(initialStdioItems, fdNumber, optionName);
+      const stdioItems = initialStdioItems.map((stdioItem) => handleNativeStream({
+        stdioItem,
+        isStdioArray,
+        fdNumber,
+        direction,
+        isSync
+      }));
+      const normalizedStdioItems = normalizeTransforms(stdioItems, optionName, direction, options);
+      const objectMode = getFdObjectMode(normalizedStdioItems, direction);
+      validateFileObjectMode(normalizedStdioItems, objectMode);
+      return { direction, objectMode, stdioItems: normalizedStdioItems };
+    };
+    initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
+      const values = Array.isArray(stdioOption) ? stdioOption : [stdioOption];
+      const initialStdioItems = [
+        ...values.map((value) => initializeStdioItem(value, optionName)),
+        ...handleInputOptions(options, fdNumber)
+      ];
+      const stdioItems = filterDuplicates(initialStdioItems);
+      const isStdioArray = stdioItems.length > 1;
+      validateStdioArray(stdioItems, isStdioArray, optionName);
+      validateStreams(stdioItems);
+      return { stdioItems, isStdioArray };
+    };
+    initializeStdioItem = (value, optionName) => ({
+      type: getStdioItemType(value, optionName),
+      value,
+      optionName
+    });
+    validateStdioArray = (stdioItems, isStdioArray, optionName) => {
+      if (stdioItems.length === 0) {
+        throw new TypeError(`The \`${optionName}\` option must not be an empty array.`);
+      }
+      if (!isStdioArray) {
+        return;
+      }
+      for (const { value, optionName: optionName2 } of stdioItems) {
+        if (INVALID_STDIO_ARRAY_OPTIONS.has(value)) {
+          throw new Error(`The \`${optionName2}\` option must not include \`${value}\`.`);
+        }
+      }
+    };
+    INVALID_STDIO_ARRAY_OPTIONS = /* @__PURE__ */ new Set(["ignore", "ipc"]);
+    validateStreams = (stdioItems) => {
+      for (const stdioItem of stdioItems) {
+        validateFileStdio(stdioItem);
+      }
+    };
+    validateFileStdio = ({ type, value, optionName }) => {
+      if (isRegularUrl(value)) {
+        throw new TypeError(`The \`${optionName}: URL\` option must use the \`file:\` scheme.
+For example, you can use the \`pathToFileURL()\` method of the \`url\` core module.`);
+      }
+      if (isUnknownStdioString(type, value)) {
+        throw new TypeError(`The \`${optionName}: { file: '...' }\` option must be used instead of \`${optionName}: '...'\`.`);
+      }
+    };
+    validateFileObjectMode = (stdioItems, objectMode) => {
+      if (!objectMode) {
+        return;
+      }
+      const fileStdioItem = stdioItems.find(({ type }) => FILE_TYPES.has(type));
+      if (fileStdioItem !== void 0) {
+        throw new TypeError(`The \`${fileStdioItem.optionName}\` option cannot use both files and transforms in objectMode.`);
+      }
+    };
+    getFinalFileDescriptors = ({ initialFileDescriptors, addProperties: addProperties3, options, isSync }) => {
+      const fileDescriptors = [];
+      try {
+        for (const fileDescriptor of initialFileDescriptors) {
+          fileDescriptors.push(getFinalFileDescriptor({
+            fileDescriptor,
+            fileDescriptors,
+            addProperties: addProperties3,
+            options,
+            isSync
+          }));
+        }
+        return fileDescriptors;
+      } catch (error62) {
+        cleanupCustomStreams(fileDescriptors);
+        throw error62;
+      }
+    };
+    getFinalFileDescriptor = ({
+      fileDescriptor: { direction, objectMode, stdioItems },
+      fileDescriptors,
+      addProperties: addProperties3,
+      options,
+      isSync
+    }) => {
+      const finalStdioItems = stdioItems.map((stdioItem) => addStreamProperties({
+        stdioItem,
+        addProperties: addProperties3,
+        direction,
+        options,
+        fileDescriptors,
+        isSync
+      }));
+      return { direction, objectMode, stdioItems: finalStdioItems };
+    };
+    addStreamProperties = ({ stdioItem, addProperties: addProperties3, direction, options, fileDescriptors, isSync }) => {
+      const duplicateStream = getDuplicateStream({
+        stdioItem,
+        direction,
+        fileDescriptors,
+        isSync
+      });
+      if (duplicateStream !== void 0) {
+        return { ...stdioItem, stream: duplicateStream };
+      }
+      return {
+        ...stdioItem,
+        ...addProperties3[direction][stdioItem.type](stdioItem, options)
+      };
+    };
+    cleanupCustomStreams = (fileDescriptors) => {
+      for (const { stdioItems } of fileDescriptors) {
+        for (const { stream } of stdioItems) {
+          if (stream !== void 0 && !isStandardStream(stream)) {
+            stream.destroy();
+          }
+        }
+      }
+    };
+    forwardStdio = (stdioItems) => {
+      if (stdioItems.length > 1) {
+        return stdioItems.some(({ value: value2 }) => value2 === "overlapped") ? "overlapped" : "pipe";
+      }
+      const [{ type, value }] = stdioItems;
+      return type === "native" ? value : "pipe";
+    };
+  }
+});
+
+// node_modules/execa/lib/stdio/handle-sync.js
+import { readFileSync as readFileSync3 } from "node:fs";
+var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
+var init_handle_sync = __esm({
+  "node_modules/execa/lib/stdio/handle-sync.js"() {
+    init_uint_array();
+    init_handle();
+    init_type();
+    handleStdioSync = (options, verboseInfo) => handleStdio(addPropertiesSync, options, verboseInfo, true);
+    forbiddenIfSync = ({ type, optionName }) => {
+      throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
+    };
+    forbiddenNativeIfSync = ({ optionName, value }) => {
+      if (value === "ipc" || value === "overlapped") {
+        throwInvalidSyncValue(optionName, `"${value}"`);
+      }
+      return {};
+    };
+    throwInvalidSyncValue = (optionName, value) => {
+      throw new TypeError(`The \`${optionName}\` option cannot be ${value} with synchronous methods.`);
+    };
+    addProperties = {
+      generator() {
+      },
+      asyncGenerator: forbiddenIfSync,
+      webStream: forbiddenIfSync,
+      nodeStream: forbiddenIfSync,
+      webTransform: forbiddenIfSync,
+      duplex: forbiddenIfSync,
+      asyncIterable: forbiddenIfSync,
+      native: forbiddenNativeIfSync
+    };
+    addPropertiesSync = {
+      input: {
+        ...addProperties,
+        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync3(value))] }),
+        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync3(file2))] }),
+        fileNumber: forbiddenIfSync,
+        iterable: ({ value }) => ({ contents: [...value] }),
+        string: ({ value }) => ({ contents: [value] }),
+        uint8Array: ({ value }) => ({ contents: [value] })
+      },
+      output: {
+        ...addProperties,
+        fileUrl: ({ value }) => ({ path: value }),
+        filePath: ({ value: { file: file2, append } }) => ({ path: file2, append }),
+        fileNumber: ({ value }) => ({ path: value }),
+        iterable: forbiddenIfSync,
+        string: forbiddenIfSync,
+        uint8Array: forbiddenIfSync
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/io/strip-newline.js
+var stripNewline, getStripFinalNewline;
+var init_strip_newline = __esm({
+  "node_modules/execa/lib/io/strip-newline.js"() {
+    init_strip_final_newline();
+    stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
+    getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
+  }
+});
+
+// node_modules/execa/lib/transform/split.js
+var getSplitLinesGenerator, splitLinesSync, splitLinesItemSync, initializeSplitLines, splitGenerator, getNewlineLength, linesFinal, getAppendNewlineGenerator, appendNewlineGenerator, concatString, linesStringInfo, concatUint8Array, linesUint8ArrayInfo;
+var init_split = __esm({
+  "node_modules/execa/lib/transform/split.js"() {
+    getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
+    splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
+    splitLinesItemSync = (chunk, preserveNewlines) => {
+      const { transform: transform2, final } = initializeSplitLines(preserveNewlines, {});
+      return [...transform2(chunk), ...final()];
+    };
+    initializeSplitLines = (preserveNewlines, state) => {
+      state.previousChunks = "";
+      return {
+        transform: splitGenerator.bind(void 0, state, preserveNewlines),
+        final: linesFinal.bind(void 0, state)
+      };
+    };
+    splitGenerator = function* (state, preserveNewlines, chunk) {
+      if (typeof chunk !== "string") {
+        yield chunk;
+        return;
+      }
+      let { previousChunks } = state;
+      let start = -1;
+      for (let end = 0; end < chunk.length; end += 1) {
+        if (chunk[end] === "\n") {
+          const newlineLength = getNewlineLength(chunk, end, preserveNewlines, state);
+          let line = chunk.slice(start + 1, end + 1 - newlineLength);
+          if (previousChunks.length > 0) {
+            line = concatString(previousChunks, line);
+            previousChunks = "";
+          }
+          yield line;
+          start = end;
+        }
+      }
+      if (start !== chunk.length - 1) {
+        previousChunks = concatString(previousChunks, chunk.slice(start + 1));
+      }
+      state.previousChunks = previousChunks;
+    };
+    getNewlineLength = (chunk, end, preserveNewlines, state) => {
+      if (preserveNewlines) {
+        return 0;
+      }
+      state.isWindowsNewline = end !== 0 && chunk[end - 1] === "\r";
+      return state.isWindowsNewline ? 2 : 1;
+    };
+    linesFinal = function* ({ previousChunks }) {
+      if (previousChunks.length > 0) {
+        yield previousChunks;
+      }
+    };
+    getAppendNewlineGenerator = ({ binary, preserveNewlines, readableObjectMode, state }) => binary || preserveNewlines || readableObjectMode ? void 0 : { transform: appendNewlineGenerator.bind(void 0, state) };
+    appendNewlineGenerator = function* ({ isWindowsNewline = false }, chunk) {
+      const { unixNewline, windowsNewline, LF: LF2, concatBytes } = typeof chunk === "string" ? linesStringInfo : linesUint8ArrayInfo;
+      if (chunk.at(-1) === LF2) {
+        yield chunk;
+        return;
+      }
+      const newline = isWindowsNewline ? windowsNewline : unixNewline;
+      yield concatBytes(chunk, newline);
+    };
+    concatString = (firstChunk, secondChunk) => `${firstChunk}${secondChunk}`;
+    linesStringInfo = {
+      windowsNewline: "\r\n",
+      unixNewline: "\n",
+      LF: "\n",
+      concatBytes: concatString
+    };
+    concatUint8Array = (firstChunk, secondChunk) => {
+      const chunk = new Uint8Array(firstChunk.length + secondChunk.length);
+      chunk.set(firstChunk, 0);
+      chunk.set(secondChunk, firstChunk.length);
+      return chunk;
+    };
+    linesUint8ArrayInfo = {
+      windowsNewline: new Uint8Array([13, 10]),
+      unixNewline: new Uint8Array([10]),
+      LF: 10,
+      concatBytes: concatUint8Array
+    };
+  }
+});
+
+// node_modules/execa/lib/transform/validate.js
+import { Buffer as Buffer2 } from "node:buffer";
+var getValidateTransformInput, validateStringTransformInput, getValidateTransformReturn, validateObjectTransformReturn, validateStringTransformReturn, validateEmptyReturn;
+var init_validate = __esm({
+  "node_modules/execa/lib/transform/validate.js"() {
+    init_uint_array();
+    getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
+    validateStringTransformInput = function* (optionName, chunk) {
+      if (typeof chunk !== "string" && !isUint8Array(chunk) && !Buffer2.isBuffer(chunk)) {
+        throw new TypeError(`The \`${optionName}\` option's transform must use "objectMode: true" to receive as input: ${typeof chunk}.`);
+      }
+      yield chunk;
+    };
+    getValidateTransformReturn = (readableObjectMode, optionName) => readableObjectMode ? validateObjectTransformReturn.bind(void 0, optionName) : validateStringTransformReturn.bind(void 0, optionName);
+    validateObjectTransformReturn = function* (optionName, chunk) {
+      validateEmptyReturn(optionName, chunk);
+      yield chunk;
+    };
+    validateStringTransformReturn = function* (optionName, chunk) {
+      validateEmptyReturn(optionName, chunk);
+      if (typeof chunk !== "string" && !isUint8Array(chunk)) {
+        throw new TypeError(`The \`${optionName}\` option's function must yield a string or an Uint8Array, not ${typeof chunk}.`);
+      }
+      yield chunk;
+    };
+    validateEmptyReturn = (optionName, chunk) => {
+      if (chunk === null || chunk === void 0) {
+        throw new TypeError(`The \`${optionName}\` option's function must not call \`yield ${chunk}\`.
+Instead, \`yield\` should either be called with a value, or not be called at all. For example:
+  if (condition) { yield value; }`);
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/transform/encoding-transform.js
+import { Buffer as Buffer3 } from "node:buffer";
+import { StringDecoder as StringDecoder2 } from "node:string_decoder";
+var getEncodingTransformGenerator, encodingUint8ArrayGenerator, encodingStringGenerator, encodingStringFinal;
+var init_encoding_transform = __esm({
+  "node_modules/execa/lib/transform/encoding-transform.js"() {
+    init_uint_array();
+    getEncodingTransformGenerator = (binary, encoding, skipped) => {
+      if (skipped) {
+        return;
+      }
+      if (binary) {
+        return { transform: encodingUint8ArrayGenerator.bind(void 0, new TextEncoder()) };
+      }
+      const stringDecoder = new StringDecoder2(encoding);
+      return {
+        transform: encodingStringGenerator.bind(void 0, stringDecoder),
+        final: encodingStringFinal.bind(void 0, stringDecoder)
+      };
+    };
+    encodingUint8ArrayGenerator = function* (textEncoder3, chunk) {
+      if (Buffer3.isBuffer(chunk)) {
+        yield bufferToUint8Array(chunk);
+      } else if (typeof chunk === "string") {
+        yield textEncoder3.encode(chunk);
+      } else {
+        yield chunk;
+      }
+    };
+    encodingStringGenerator = function* (stringDecoder, chunk) {
+      yield isUint8Array(chunk) ? stringDecoder.write(chunk) : chunk;
+    };
+    encodingStringFinal = function* (stringDecoder) {
+      const lastChunk = stringDecoder.end();
+      if (lastChunk !== "") {
+        yield lastChunk;
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/transform/run-async.js
+import { callbackify } from "node:util";
+var pushChunks, transformChunk, finalChunks, generatorFinalChunks, destroyTransform, identityGenerator;
+var init_run_async = __esm({
+  "node_modules/execa/lib/transform/run-async.js"() {
+    pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
+      state.currentIterable = getChunks(...getChunksArguments);
+      try {
+        for await (const chunk of state.currentIterable) {
+          transformStream.push(chunk);
+        }
+      } finally {
+        delete state.currentIterable;
+      }
+    });
+    transformChunk = async function* (chunk, generators, index) {
+      if (index === generators.length) {
+        yield chunk;
+        return;
+      }
+      const { transform: transform2 = identityGenerator } = generators[index];
+      for await (const transformedChunk of transform2(chunk)) {
+        yield* transformChunk(transformedChunk, generators, index + 1);
+      }
+    };
+    finalChunks = async function* (generators) {
+      for (const [index, { final }] of Object.entries(generators)) {
+        yield* generatorFinalChunks(final, Number(index), generators);
+      }
+    };
+    generatorFinalChunks = async function* (final, index, generators) {
+      if (final === void 0) {
+        return;
+      }
+      for await (const finalChunk of final()) {
+        yield* transformChunk(finalChunk, generators, index + 1);
+      }
+    };
+    destroyTransform = callbackify(async ({ currentIterable }, error62) => {
+      if (currentIterable !== void 0) {
+        await (error62 ? currentIterable.throw(error62) : currentIterable.return());
+        return;
+      }
+      if (error62) {
+        throw error62;
+      }
+    });
+    identityGenerator = function* (chunk) {
+      yield chunk;
+    };
+  }
+});
+
+// node_modules/execa/lib/transform/run-sync.js
+var pushChunksSync, runTransformSync, transformChunkSync, finalChunksSync, generatorFinalChunksSync, identityGenerator2;
+var init_run_sync = __esm({
+  "node_modules/execa/lib/transform/run-sync.js"() {
+    pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
+      try {
+        for (const chunk of getChunksSync(...getChunksArguments)) {
+          transformStream.push(chunk);
+        }
+        done();
+      } catch (error62) {
+        done(error62);
+      }
+    };
+    runTransformSync = (generators, chunks) => [
+      ...chunks.flatMap((chunk) => [...transformChunkSync(chunk, generators, 0)]),
+      ...finalChunksSync(generators)
+    ];
+    transformChunkSync = function* (chunk, generators, index) {
+      if (index === generators.length) {
+        yield chunk;
+        return;
+      }
+      const { transform: transform2 = identityGenerator2 } = generators[index];
+      for (const transformedChunk of transform2(chunk)) {
+        yield* transformChunkSync(transformedChunk, generators, index + 1);
+      }
+    };
+    finalChunksSync = function* (generators) {
+      for (const [index, { final }] of Object.entries(generators)) {
+        yield* generatorFinalChunksSync(final, Number(index), generators);
+      }
+    };
+    generatorFinalChunksSync = function* (final, index, generators) {
+      if (final === void 0) {
+        return;
+      }
+      for (const finalChunk of final()) {
+        yield* transformChunkSync(finalChunk, generators, index + 1);
+      }
+    };
+    identityGenerator2 = function* (chunk) {
+      yield chunk;
+    };
+  }
+});
+
+// node_modules/execa/lib/transform/generator.js
+import { Transform, getDefaultHighWaterMark } from "node:stream";
+var generatorToStream, runGeneratorsSync, addInternalGenerators;
+var init_generator = __esm({
+  "node_modules/execa/lib/transform/generator.js"() {
+    init_type();
+    init_split();
+    init_validate();
+    init_encoding_transform();
+    init_run_async();
+    init_run_sync();
+    generatorToStream = ({
+      value,
+      value: { transform: transform2, final, writableObjectMode, readableObjectMode },
+      optionName
+    }, { encoding }) => {
+      const state = {};
+      const generators = addInternalGenerators(value, encoding, optionName);
+      const transformAsync = isAsyncGenerator(transform2);
+      const finalAsync = isAsyncGenerator(final);
+      const transformMethod = transformAsync ? pushChunks.bind(void 0, transformChunk, state) : pushChunksSync.bind(void 0, transformChunkSync);
+      const finalMethod = transformAsync || finalAsync ? pushChunks.bind(void 0, finalChunks, state) : pushChunksSync.bind(void 0, finalChunksSync);
+      const destroyMethod = transformAsync || finalAsync ? destroyTransform.bind(void 0, state) : void 0;
+      const stream = new Transform({
+        writableObjectMode,
+        writableHighWaterMark: getDefaultHighWaterMark(writableObjectMode),
+        readableObjectMode,
+        readableHighWaterMark: getDefaultHighWaterMark(readableObjectMode),
+        transform(chunk, encoding2, done) {
+          transformMethod([chunk, generators, 0], this, done);
+        },
+        flush(done) {
+          finalMethod([generators], this, done);
+        },
+        destroy: destroyMethod
+      });
+      return { stream };
+    };
+    runGeneratorsSync = (chunks, stdioItems, encoding, isInput) => {
+      const generators = stdioItems.filter(({ type }) => type === "generator");
+      const reversedGenerators = isInput ? generators.reverse() : generators;
+      for (const { value, optionName } of reversedGenerators) {
+        const generators2 = addInternalGenerators(value, encoding, optionName);
+        chunks = runTransformSync(generators2, chunks);
+      }
+      return chunks;
+    };
+    addInternalGenerators = ({ transform: transform2, final, binary, writableObjectMode, readableObjectMode, preserveNewlines }, encoding, optionName) => {
+      const state = {};
+      return [
+        { transform: getValidateTransformInput(writableObjectMode, optionName) },
+        getEncodingTransformGenerator(binary, encoding, writableObjectMode),
+        getSplitLinesGenerator(binary, preserveNewlines, writableObjectMode, state),
+        { transform: transform2, final },
+        { transform: getValidateTransformReturn(readableObjectMode, optionName) },
+        getAppendNewlineGenerator({
+          binary,
+          preserveNewlines,
+          readableObjectMode,
+          state
+        })
+      ].filter(Boolean);
+    };
+  }
+});
+
+// node_modules/execa/lib/io/input-sync.js
+var addInputOptionsSync, getInputFdNumbers, addInputOptionSync, applySingleInputGeneratorsSync, validateSerializable;
+var init_input_sync = __esm({
+  "node_modules/execa/lib/io/input-sync.js"() {
+    init_generator();
+    init_uint_array();
+    init_type();
+    addInputOptionsSync = (fileDescriptors, options) => {
+      for (const fdNumber of getInputFdNumbers(fileDescriptors)) {
+        addInputOptionSync(fileDescriptors, fdNumber, options);
+      }
+    };
+    getInputFdNumbers = (fileDescriptors) => new Set(Object.entries(fileDescriptors).filter(([, { direction }]) => direction === "input").map(([fdNumber]) => Number(fdNumber)));
+    addInputOptionSync = (fileDescriptors, fdNumber, options) => {
+      const { stdioItems } = fileDescriptors[fdNumber];
+      const allStdioItems = stdioItems.filter(({ contents }) => contents !== void 0);
+      if (allStdioItems.length === 0) {
+        return;
+      }
+      if (fdNumber !== 0) {
+        const [{ type, optionName }] = allStdioItems;
+        throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be ${TYPE_TO_MESSAGE[type]} with synchronous methods.`);
+      }
+      const allContents = allStdioItems.map(({ contents }) => contents);
+      const transformedContents = allContents.map((contents) => applySingleInputGeneratorsSync(contents, stdioItems));
+      options.input = joinToUint8Array(transformedContents);
+    };
+    applySingleInputGeneratorsSync = (contents, stdioItems) => {
+      const newContents = runGeneratorsSync(contents, stdioItems, "utf8", true);
+      validateSerializable(newContents);
+      return joinToUint8Array(newContents);
+    };
+    validateSerializable = (newContents) => {
+      const invalidItem = newContents.find((item) => typeof item !== "string" && !isUint8Array(item));
+      if (invalidItem !== void 0) {
+        throw new TypeError(`The \`stdin\` option is invalid: when passing objects as input, a transform must be used to serialize them to strings or Uint8Arrays: ${invalidItem}.`);
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/verbose/output.js
+var shouldLogOutput, fdUsesVerbose, PIPED_STDIO_VALUES, logLines, logLinesSync, isPipingStream, logLine;
+var init_output = __esm({
+  "node_modules/execa/lib/verbose/output.js"() {
+    init_encoding_option();
+    init_type();
+    init_log();
+    init_values();
+    shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && fdUsesVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
+    fdUsesVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
+    PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
+    logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
+      for await (const line of linesIterable) {
+        if (!isPipingStream(stream)) {
+          logLine(line, fdNumber, verboseInfo);
+        }
+      }
+    };
+    logLinesSync = (linesArray, fdNumber, verboseInfo) => {
+      for (const line of linesArray) {
+        logLine(line, fdNumber, verboseInfo);
+      }
+    };
+    isPipingStream = (stream) => stream._readableState.pipes.length > 0;
+    logLine = (line, fdNumber, verboseInfo) => {
+      const verboseMessage = serializeVerboseMessage(line);
+      verboseLog({
+        type: "output",
+        verboseMessage,
+        fdNumber,
+        verboseInfo
+      });
+    };
+  }
+});
+
+// node_modules/execa/lib/io/output-sync.js
+import { writeFileSync, appendFileSync } from "node:fs";
+var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
+var init_output_sync = __esm({
+  "node_modules/execa/lib/io/output-sync.js"() {
+    init_output();
+    init_generator();
+    init_split();
+    init_uint_array();
+    init_type();
+    init_max_buffer();
+    transformOutputSync = ({ fileDescriptors, syncResult: { output: output2 }, options, isMaxBuffer, verboseInfo }) => {
+      if (output2 === null) {
+        return { output: Array.from({ length: 3 }) };
+      }
+      const state = {};
+      const outputFiles = /* @__PURE__ */ new Set([]);
+      const transformedOutput = output2.map((result, fdNumber) => transformOutputResultSync({
+        result,
+        fileDescriptors,
+        fdNumber,
+        state,
+        outputFiles,
+        isMaxBuffer,
+        verboseInfo
+      }, options));
+      return { output: transformedOutput, ...state };
+    };
+    transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, outputFiles, isMaxBuffer, verboseInfo }, { buffer, encoding, lines, stripFinalNewline: stripFinalNewline2, maxBuffer }) => {
+      if (result === null) {
+        return;
+      }
+      const truncatedResult = truncateMaxBufferSync(result, isMaxBuffer, maxBuffer);
+      const uint8ArrayResult = bufferToUint8Array(truncatedResult);
+      const { stdioItems, objectMode } = fileDescriptors[fdNumber];
+      const chunks = runOutputGeneratorsSync([uint8ArrayResult], stdioItems, encoding, state);
+      const { serializedResult, finalResult = serializedResult } = serializeChunks({
+        chunks,
+        objectMode,
+        encoding,
+        lines,
+        stripFinalNewline: stripFinalNewline2,
+        fdNumber
+      });
+      logOutputSync({
+        serializedResult,
+        fdNumber,
+        state,
+        verboseInfo,
+        encoding,
+        stdioItems,
+        objectMode
+      });
+      const returnedResult = buffer[fdNumber] ? finalResult : void 0;
+      try {
+        if (state.error === void 0) {
+          writeToFiles(serializedResult, stdioItems, outputFiles);
+        }
+        return returnedResult;
+      } catch (error62) {
+        state.error = error62;
+        return returnedResult;
+      }
+    };
+    runOutputGeneratorsSync = (chunks, stdioItems, encoding, state) => {
+      try {
+        return runGeneratorsSync(chunks, stdioItems, encoding, false);
+      } catch (error62) {
+        state.error = error62;
+        return chunks;
+      }
+    };
+    serializeChunks = ({ chunks, objectMode, encoding, lines, stripFinalNewline: stripFinalNewline2, fdNumber }) => {
+      if (objectMode) {
+        return { serializedResult: chunks };
+      }
+      if (encoding === "buffer") {
+        return { serializedResult: joinToUint8Array(chunks) };
+      }
+      const serializedResult = joinToString(chunks, encoding);
+      if (lines[fdNumber]) {
+        return { serializedResult, finalResult: splitLinesSync(serializedResult, !stripFinalNewline2[fdNumber], objectMode) };
+      }
+      return { serializedResult };
+    };
+    logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding, stdioItems, objectMode }) => {
+      if (!shouldLogOutput({
+        stdioItems,
+        encoding,
+        verboseInfo,
+        fdNumber
+      })) {
+        return;
+      }
+      const linesArray = splitLinesSync(serializedResult, false, objectMode);
+      try {
+        logLinesSync(linesArray, fdNumber, verboseInfo);
+      } catch (error62) {
+        state.error ??= error62;
+      }
+    };
+    writeToFiles = (serializedResult, stdioItems, outputFiles) => {
+      for (const { path: path25, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+        const pathString = typeof path25 === "string" ? path25 : path25.toString();
+        if (append || outputFiles.has(pathString)) {
+          appendFileSync(path25, serializedResult);
+        } else {
+          outputFiles.add(pathString);
+          writeFileSync(path25, serializedResult);
+        }
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/resolve/all-sync.js
+var getAllSync;
+var init_all_sync = __esm({
+  "node_modules/execa/lib/resolve/all-sync.js"() {
+    init_uint_array();
+    init_strip_newline();
+    getAllSync = ([, stdout, stderr], options) => {
+      if (!options.all) {
+        return;
+      }
+      if (stdout === void 0) {
+        return stderr;
+      }
+      if (stderr === void 0) {
+        return stdout;
+      }
+      if (Array.isArray(stdout)) {
+        return Array.isArray(stderr) ? [...stdout, ...stderr] : [...stdout, stripNewline(stderr, options, "all")];
+      }
+      if (Array.isArray(stderr)) {
+        return [stripNewline(stdout, options, "all"), ...stderr];
+      }
+      if (isUint8Array(stdout) && isUint8Array(stderr)) {
+        return concatUint8Arrays([stdout, stderr]);
+      }
+      return `${stdout}${stderr}`;
+    };
+  }
+});
+
+// node_modules/execa/lib/resolve/exit-async.js
+import { once as once4 } from "node:events";
+var waitForExit, waitForExitOrError, waitForSubprocessExit, waitForSuccessfulExit, isSubprocessErrorExit, isFailedExit;
+var init_exit_async = __esm({
+  "node_modules/execa/lib/resolve/exit-async.js"() {
+    init_final_error();
+    waitForExit = async (subprocess, context) => {
+      const [exitCode, signal2] = await waitForExitOrError(subprocess);
+      context.isForcefullyTerminated ??= false;
+      return [exitCode, signal2];
+    };
+    waitForExitOrError = async (subprocess) => {
+      const [spawnPayload, exitPayload] = await Promise.allSettled([
+        once4(subprocess, "spawn"),
+        once4(subprocess, "exit")
+      ]);
+      if (spawnPayload.status === "rejected") {
+        return [];
+      }
+      return exitPayload.status === "rejected" ? waitForSubprocessExit(subprocess) : exitPayload.value;
+    };
+    waitForSubprocessExit = async (subprocess) => {
+      try {
+        return await once4(subprocess, "exit");
+      } catch {
+        return waitForSubprocessExit(subprocess);
+      }
+    };
+    waitForSuccessfulExit = async (exitPromise) => {
+      const [exitCode, signal2] = await exitPromise;
+      if (!isSubprocessErrorExit(exitCode, signal2) && isFailedExit(exitCode, signal2)) {
+        throw new DiscardedError();
+      }
+      return [exitCode, signal2];
+    };
+    isSubprocessErrorExit = (exitCode, signal2) => exitCode === void 0 && signal2 === void 0;
+    isFailedExit = (exitCode, signal2) => exitCode !== 0 || signal2 !== null;
+  }
+});
+
+// node_modules/execa/lib/resolve/exit-sync.js
+var getExitResultSync, getResultError;
+var init_exit_sync = __esm({
+  "node_modules/execa/lib/resolve/exit-sync.js"() {
+    init_final_error();
+    init_max_buffer();
+    init_exit_async();
+    getExitResultSync = ({ error: error62, status: exitCode, signal: signal2, output: output2 }, { maxBuffer }) => {
+      const resultError = getResultError(error62, exitCode, signal2);
+      const timedOut = resultError?.code === "ETIMEDOUT";
+      const isMaxBuffer = isMaxBufferSync(resultError, output2, maxBuffer);
+      return {
+        resultError,
+        exitCode,
+        signal: signal2,
+        timedOut,
+        isMaxBuffer
+      };
+    };
+    getResultError = (error62, exitCode, signal2) => {
+      if (error62 !== void 0) {
+        return error62;
+      }
+      return isFailedExit(exitCode, signal2) ? new DiscardedError() : void 0;
+    };
+  }
+});
+
+// node_modules/execa/lib/methods/main-sync.js
+import { spawnSync } from "node:child_process";
+var execaCoreSync, handleSyncArguments, normalizeSyncOptions, validateSyncOptions, throwInvalidSyncOption, spawnSubprocessSync, runSubprocessSync, normalizeSpawnSyncOptions, getSyncResult;
+var init_main_sync = __esm({
+  "node_modules/execa/lib/methods/main-sync.js"() {
+    init_command();
+    init_options();
+    init_shell();
+    init_result();
+    init_reject();
+    init_handle_sync();
+    init_strip_newline();
+    init_input_sync();
+    init_output_sync();
+    init_max_buffer();
+    init_all_sync();
+    init_exit_sync();
+    execaCoreSync = (rawFile, rawArguments, rawOptions) => {
+      const { file: file2, commandArguments, command: command2, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleSyncArguments(rawFile, rawArguments, rawOptions);
+      const result = spawnSubprocessSync({
+        file: file2,
+        commandArguments,
+        options,
+        command: command2,
+        escapedCommand,
+        verboseInfo,
+        fileDescriptors,
+        startTime
+      });
+      return handleResult(result, verboseInfo, options);
+    };
+    handleSyncArguments = (rawFile, rawArguments, rawOptions) => {
+      const { command: command2, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
+      const syncOptions = normalizeSyncOptions(rawOptions);
+      const { file: file2, commandArguments, options } = normalizeOptions(rawFile, rawArguments, syncOptions);
+      validateSyncOptions(options);
+      const fileDescriptors = handleStdioSync(options, verboseInfo);
+      return {
+        file: file2,
+        commandArguments,
+        command: command2,
+        escapedCommand,
+        startTime,
+        verboseInfo,
+        options,
+        fileDescriptors
+      };
+    };
+    normalizeSyncOptions = (options) => options.node && !options.ipc ? { ...options, ipc: false } : options;
+    validateSyncOptions = ({ ipc, ipcInput, detached, cancelSignal }) => {
+      if (ipcInput) {
+        throwInvalidSyncOption("ipcInput");
+      }
+      if (ipc) {
+        throwInvalidSyncOption("ipc: true");
+      }
+      if (detached) {
+        throwInvalidSyncOption("detached: true");
+      }
+      if (cancelSignal) {
+        throwInvalidSyncOption("cancelSignal");
+      }
+    };
+    throwInvalidSyncOption = (value) => {
+      throw new TypeError(`The "${value}" option cannot be used with synchronous methods.`);
+    };
+    spawnSubprocessSync = ({ file: file2, commandArguments, options, command: command2, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
+      const syncResult = runSubprocessSync({
+        file: file2,
+        commandArguments,
+        options,
+        command: command2,
+        escapedCommand,
+        fileDescriptors,
+        startTime
+      });
+      if (syncResult.failed) {
+        return syncResult;
+      }
+      const { resultError, exitCode, signal: signal2, timedOut, isMaxBuffer } = getExitResultSync(syncResult, options);
+      const { output: output2, error: error62 = resultError } = transformOutputSync({
+        fileDescriptors,
+        syncResult,
+        options,
+        isMaxBuffer,
+        verboseInfo
+      });
+      const stdio = output2.map((stdioOutput, fdNumber) => stripNewline(stdioOutput, options, fdNumber));
+      const all = stripNewline(getAllSync(output2, options), options, "all");
+      return getSyncResult({
+        error: error62,
+        exitCode,
+        signal: signal2,
+        timedOut,
+        isMaxBuffer,
+        stdio,
+        all,
+        options,
+        command: command2,
+        escapedCommand,
+        startTime
+      });
+    };
+    runSubprocessSync = ({ file: file2, commandArguments, options, command: command2, escapedCommand, fileDescriptors, startTime }) => {
+      try {
+        addInputOptionsSync(fileDescriptors, options);
+        const normalizedOptions = normalizeSpawnSyncOptions(options);
+        return spawnSync(...concatenateShell(file2, commandArguments, normalizedOptions));
+      } catch (error62) {
+        return makeEarlyError({
+          error: error62,
+          command: command2,
+          escapedCommand,
+          fileDescriptors,
+          options,
+          startTime,
+          isSync: true
+        });
+      }
+    };
+    normalizeSpawnSyncOptions = ({ encoding, maxBuffer, ...options }) => ({ ...options, encoding: "buffer", maxBuffer: getMaxBufferSync(maxBuffer) });
+    getSyncResult = ({ error: error62, exitCode, signal: signal2, timedOut, isMaxBuffer, stdio, all, options, command: command2, escapedCommand, startTime }) => error62 === void 0 ? makeSuccessResult({
+      command: command2,
+      escapedCommand,
+      stdio,
+      all,
+      ipcOutput: [],
+      options,
+      startTime
+    }) : makeError({
+      error: error62,
+      command: command2,
+      escapedCommand,
+      timedOut,
+      isCanceled: false,
+      isGracefullyCanceled: false,
+      isMaxBuffer,
+      isForcefullyTerminated: false,
+      exitCode,
+      signal: signal2,
+      stdio,
+      all,
+      ipcOutput: [],
+      options,
+      startTime,
+      isSync: true
+    });
+  }
+});
+
+// node_modules/execa/lib/ipc/get-one.js
+import { once as once5, on as on2 } from "node:events";
+var getOneMessage, getOneMessageAsync, getMessage, throwOnDisconnect2, throwOnStrictError;
+var init_get_one = __esm({
+  "node_modules/execa/lib/ipc/get-one.js"() {
+    init_validation();
+    init_forward();
+    init_reference();
+    getOneMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true, filter } = {}) => {
+      validateIpcMethod({
+        methodName: "getOneMessage",
+        isSubprocess,
+        ipc,
+        isConnected: isConnected(anyProcess)
+      });
+      return getOneMessageAsync({
+        anyProcess,
+        channel,
+        isSubprocess,
+        filter,
+        reference
+      });
+    };
+    getOneMessageAsync = async ({ anyProcess, channel, isSubprocess, filter, reference }) => {
+      addReference(channel, reference);
+      const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
+      const controller = new AbortController();
+      try {
+        return await Promise.race([
+          getMessage(ipcEmitter, filter, controller),
+          throwOnDisconnect2(ipcEmitter, isSubprocess, controller),
+          throwOnStrictError(ipcEmitter, isSubprocess, controller)
+        ]);
+      } catch (error62) {
+        disconnect(anyProcess);
+        throw error62;
+      } finally {
+        controller.abort();
+        removeReference(channel, reference);
+      }
+    };
+    getMessage = async (ipcEmitter, filter, { signal: signal2 }) => {
+      if (filter === void 0) {
+        const [message] = await once5(ipcEmitter, "message", { signal: signal2 });
+        return message;
+      }
+      for await (const [message] of on2(ipcEmitter, "message", { signal: signal2 })) {
+        if (filter(message)) {
+          return message;
+        }
+      }
+    };
+    throwOnDisconnect2 = async (ipcEmitter, isSubprocess, { signal: signal2 }) => {
+      await once5(ipcEmitter, "disconnect", { signal: signal2 });
+      throwOnEarlyDisconnect(isSubprocess);
+    };
+    throwOnStrictError = async (ipcEmitter, isSubprocess, { signal: signal2 }) => {
+      const [error62] = await once5(ipcEmitter, "strict:error", { signal: signal2 });
+      throw getStrictResponseError(error62, isSubprocess);
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/get-each.js
+import { once as once6, on as on3 } from "node:events";
+var getEachMessage, loopOnMessages, stopOnDisconnect, abortOnStrictError, iterateOnMessages, throwIfStrictError;
+var init_get_each = __esm({
+  "node_modules/execa/lib/ipc/get-each.js"() {
+    init_validation();
+    init_forward();
+    init_reference();
+    getEachMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true } = {}) => loopOnMessages({
+      anyProcess,
+      channel,
+      isSubprocess,
+      ipc,
+      shouldAwait: !isSubprocess,
+      reference
+    });
+    loopOnMessages = ({ anyProcess, channel, isSubprocess, ipc, shouldAwait, reference }) => {
+      validateIpcMethod({
+        methodName: "getEachMessage",
+        isSubprocess,
+        ipc,
+        isConnected: isConnected(anyProcess)
+      });
+      addReference(channel, reference);
+      const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
+      const controller = new AbortController();
+      const state = {};
+      stopOnDisconnect(anyProcess, ipcEmitter, controller);
+      abortOnStrictError({
+        ipcEmitter,
+        isSubprocess,
+        controller,
+        state
+      });
+      return iterateOnMessages({
+        anyProcess,
+        channel,
+        ipcEmitter,
+        isSubprocess,
+        shouldAwait,
+        controller,
+        state,
+        reference
+      });
+    };
+    stopOnDisconnect = async (anyProcess, ipcEmitter, controller) => {
+      try {
+        await once6(ipcEmitter, "disconnect", { signal: controller.signal });
+        controller.abort();
+      } catch {
+      }
+    };
+    abortOnStrictError = async ({ ipcEmitter, isSubprocess, controller, state }) => {
+      try {
+        const [error62] = await once6(ipcEmitter, "strict:error", { signal: controller.signal });
+        state.error = getStrictResponseError(error62, isSubprocess);
+        controller.abort();
+      } catch {
+      }
+    };
+    iterateOnMessages = async function* ({ anyProcess, channel, ipcEmitter, isSubprocess, shouldAwait, controller, state, reference }) {
+      try {
+        for await (const [message] of on3(ipcEmitter, "message", { signal: controller.signal })) {
+          throwIfStrictError(state);
+          yield message;
+        }
+      } catch {
+        throwIfStrictError(state);
+      } finally {
+        controller.abort();
+        removeReference(channel, reference);
+        if (!isSubprocess) {
+          disconnect(anyProcess);
+        }
+        if (shouldAwait) {
+          await anyProcess;
+        }
+      }
+    };
+    throwIfStrictError = ({ error: error62 }) => {
+      if (error62) {
+        throw error62;
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/methods.js
+import process8 from "node:process";
+var addIpcMethods, getIpcExport, getIpcMethods;
+var init_methods = __esm({
+  "node_modules/execa/lib/ipc/methods.js"() {
+    init_send();
+    init_get_one();
+    init_get_each();
+    init_graceful();
+    addIpcMethods = (subprocess, { ipc }) => {
+      Object.assign(subprocess, getIpcMethods(subprocess, false, ipc));
+    };
+    getIpcExport = () => {
+      const anyProcess = process8;
+      const isSubprocess = true;
+      const ipc = process8.channel !== void 0;
+      return {
+        ...getIpcMethods(anyProcess, isSubprocess, ipc),
+        getCancelSignal: getCancelSignal.bind(void 0, {
+          anyProcess,
+          channel: anyProcess.channel,
+          isSubprocess,
+          ipc
+        })
+      };
+    };
+    getIpcMethods = (anyProcess, isSubprocess, ipc) => ({
+      sendMessage: sendMessage.bind(void 0, {
+        anyProcess,
+        channel: anyProcess.channel,
+        isSubprocess,
+        ipc
+      }),
+      getOneMessage: getOneMessage.bind(void 0, {
+        anyProcess,
+        channel: anyProcess.channel,
+        isSubprocess,
+        ipc
+      }),
+      getEachMessage: getEachMessage.bind(void 0, {
+        anyProcess,
+        channel: anyProcess.channel,
+        isSubprocess,
+        ipc
+      })
+    });
+  }
+});
+
+// node_modules/execa/lib/return/early-error.js
+import { ChildProcess as ChildProcess2 } from "node:child_process";
+import {
+  PassThrough,
+  Readable,
+  Writable,
+  Duplex
+} from "node:stream";
+var handleEarlyError, createDummyStreams, createDummyStream, readable, writable, duplex, handleDummyPromise;
+var init_early_error = __esm({
+  "node_modules/execa/lib/return/early-error.js"() {
+    init_handle();
+    init_result();
+    init_reject();
+    handleEarlyError = ({ error: error62, command: command2, escapedCommand, fileDescriptors, options, startTime, verboseInfo }) => {
+      cleanupCustomStreams(fileDescriptors);
+      const subprocess = new ChildProcess2();
+      createDummyStreams(subprocess, fileDescriptors);
+      Object.assign(subprocess, { readable, writable, duplex });
+      const earlyError = makeEarlyError({
+        error: error62,
+        command: command2,
+        escapedCommand,
+        fileDescriptors,
+        options,
+        startTime,
+        isSync: false
+      });
+      const promise2 = handleDummyPromise(earlyError, verboseInfo, options);
+      return { subprocess, promise: promise2 };
+    };
+    createDummyStreams = (subprocess, fileDescriptors) => {
+      const stdin = createDummyStream();
+      const stdout = createDummyStream();
+      const stderr = createDummyStream();
+      const extraStdio = Array.from({ length: fileDescriptors.length - 3 }, createDummyStream);
+      const all = createDummyStream();
+      const stdio = [stdin, stdout, stderr, ...extraStdio];
+      Object.assign(subprocess, {
+        stdin,
+        stdout,
+        stderr,
+        all,
+        stdio
+      });
+    };
+    createDummyStream = () => {
+      const stream = new PassThrough();
+      stream.end();
+      return stream;
+    };
+    readable = () => new Readable({ read() {
+    } });
+    writable = () => new Writable({ write() {
+    } });
+    duplex = () => new Duplex({ read() {
+    }, write() {
+    } });
+    handleDummyPromise = async (error62, verboseInfo, options) => handleResult(error62, verboseInfo, options);
+  }
+});
+
+// node_modules/execa/lib/stdio/handle-async.js
+import { createReadStream, createWriteStream } from "node:fs";
+import { Buffer as Buffer4 } from "node:buffer";
+import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
+var handleStdioAsync, forbiddenIfAsync, addProperties2, addPropertiesAsync;
+var init_handle_async = __esm({
+  "node_modules/execa/lib/stdio/handle-async.js"() {
+    init_generator();
+    init_handle();
+    init_type();
+    handleStdioAsync = (options, verboseInfo) => handleStdio(addPropertiesAsync, options, verboseInfo, false);
+    forbiddenIfAsync = ({ type, optionName }) => {
+      throw new TypeError(`The \`${optionName}\` option cannot be ${TYPE_TO_MESSAGE[type]}.`);
+    };
+    addProperties2 = {
+      fileNumber: forbiddenIfAsync,
+      generator: generatorToStream,
+      asyncGenerator: generatorToStream,
+      nodeStream: ({ value }) => ({ stream: value }),
+      webTransform({ value: { transform: transform2, writableObjectMode, readableObjectMode } }) {
+        const objectMode = writableObjectMode || readableObjectMode;
+        const stream = Duplex2.fromWeb(transform2, { objectMode });
+        return { stream };
+      },
+      duplex: ({ value: { transform: transform2 } }) => ({ stream: transform2 }),
+      native() {
+      }
+    };
+    addPropertiesAsync = {
+      input: {
+        ...addProperties2,
+        fileUrl: ({ value }) => ({ stream: createReadStream(value) }),
+        filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream(file2) }),
+        webStream: ({ value }) => ({ stream: Readable2.fromWeb(value) }),
+        iterable: ({ value }) => ({ stream: Readable2.from(value) }),
+        asyncIterable: ({ value }) => ({ stream: Readable2.from(value) }),
+        string: ({ value }) => ({ stream: Readable2.from(value) }),
+        uint8Array: ({ value }) => ({ stream: Readable2.from(Buffer4.from(value)) })
+      },
+      output: {
+        ...addProperties2,
+        fileUrl: ({ value }) => ({ stream: createWriteStream(value) }),
+        filePath: ({ value: { file: file2, append } }) => ({ stream: createWriteStream(file2, append ? { flags: "a" } : {}) }),
+        webStream: ({ value }) => ({ stream: Writable2.fromWeb(value) }),
+        iterable: forbiddenIfAsync,
+        asyncIterable: forbiddenIfAsync,
+        string: forbiddenIfAsync,
+        uint8Array: forbiddenIfAsync
+      }
+    };
+  }
+});
+
+// node_modules/@sindresorhus/merge-streams/index.js
+import { on as on4, once as once7 } from "node:events";
+import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
+import { finished as finished2 } from "node:stream/promises";
+function mergeStreams(streams) {
+  if (!Array.isArray(streams)) {
+    throw new TypeError(`Expected an array, got \`${typeof streams}\`.`);
+  }
+  for (const stream of streams) {
+    validateStream(stream);
+  }
+  const objectMode = streams.some(({ readableObjectMode }) => readableObjectMode);
+  const highWaterMark = getHighWaterMark(streams, objectMode);
+  const passThroughStream = new MergedStream({
+    objectMode,
+    writableHighWaterMark: highWaterMark,
+    readableHighWaterMark: highWaterMark
+  });
+  for (const stream of streams) {
+    passThroughStream.add(stream);
+  }
+  return passThroughStream;
+}
+var getHighWaterMark, MergedStream, onMergedStreamFinished, onMergedStreamEnd, onInputStreamsUnpipe, validateStream, endWhenStreamsDone, afterMergedStreamFinished, onInputStreamEnd, onInputStreamUnpipe, endStream, errorOrAbortStream, isAbortError, abortStream, errorStream, noop2, updateMaxListeners, PASSTHROUGH_LISTENERS_COUNT, PASSTHROUGH_LISTENERS_PER_STREAM;
+var init_merge_streams = __esm({
+  "node_modules/@sindresorhus/merge-streams/index.js"() {
+    getHighWaterMark = (streams, objectMode) => {
+      if (streams.length === 0) {
+        return getDefaultHighWaterMark2(objectMode);
+      }
+      const highWaterMarks = streams.filter(({ readableObjectMode }) => readableObjectMode === objectMode).map(({ readableHighWaterMark }) => readableHighWaterMark);
+      return Math.max(...highWaterMarks);
+    };
+    MergedStream = class extends PassThroughStream {
+      #streams = /* @__PURE__ */ new Set([]);
+      #ended = /* @__PURE__ */ new Set([]);
+      #aborted = /* @__PURE__ */ new Set([]);
+      #onFinished;
+      #unpipeEvent = /* @__PURE__ */ Symbol("unpipe");
+      #streamPromises = /* @__PURE__ */ new WeakMap();
+      add(stream) {
+        validateStream(stream);
+        if (this.#streams.has(stream)) {
+          return;
+        }
+        this.#streams.add(stream);
+        this.#onFinished ??= onMergedStreamFinished(this, this.#streams, this.#unpipeEvent);
+        const streamPromise = endWhenStreamsDone({
+          passThroughStream: this,
+          stream,
+          streams: this.#streams,
+          ended: this.#ended,
+          aborted: this.#aborted,
+          onFinished: this.#onFinished,
+          unpipeEvent: this.#unpipeEvent
+        });
+        this.#streamPromises.set(stream, streamPromise);
+        stream.pipe(this, { end: false });
+      }
+      async remove(stream) {
+        validateStream(stream);
+        if (!this.#streams.has(stream)) {
+          return false;
+        }
+        const streamPromise = this.#streamPromises.get(stream);
+        if (streamPromise === void 0) {
+          return false;
+        }
+        this.#streamPromises.delete(stream);
+        stream.unpipe(this);
+        await streamPromise;
+        return true;
+      }
+    };
+    onMergedStreamFinished = async (passThroughStream, streams, unpipeEvent) => {
+      updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_COUNT);
+      const controller = new AbortController();
+      try {
+        await Promise.race([
+          onMergedStreamEnd(passThroughStream, controller),
+          onInputStreamsUnpipe(passThroughStream, streams, unpipeEvent, controller)
+        ]);
+      } finally {
+        controller.abort();
+        updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_COUNT);
+      }
+    };
+    onMergedStreamEnd = async (passThroughStream, { signal: signal2 }) => {
+      try {
+        await finished2(passThroughStream, { signal: signal2, cleanup: true });
+      } catch (error62) {
+        errorOrAbortStream(passThroughStream, error62);
+        throw error62;
+      }
+    };
+    onInputStreamsUnpipe = async (passThroughStream, streams, unpipeEvent, { signal: signal2 }) => {
+      for await (const [unpipedStream] of on4(passThroughStream, "unpipe", { signal: signal2 })) {
+        if (streams.has(unpipedStream)) {
+          unpipedStream.emit(unpipeEvent);
+        }
+      }
+    };
+    validateStream = (stream) => {
+      if (typeof stream?.pipe !== "function") {
+        throw new TypeError(`Expected a readable stream, got: \`${typeof stream}\`.`);
+      }
+    };
+    endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, onFinished, unpipeEvent }) => {
+      updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_PER_STREAM);
+      const controller = new AbortController();
+      try {
+        await Promise.race([
+          afterMergedStreamFinished(onFinished, stream, controller),
+          onInputStreamEnd({
+            passThroughStream,
+            stream,
+            streams,
+            ended,
+            aborted: aborted3,
+            controller
+          }),
+          onInputStreamUnpipe({
+            stream,
+            streams,
+            ended,
+            aborted: aborted3,
+            unpipeEvent,
+            controller
+          })
+        ]);
+      } finally {
+        controller.abort();
+        updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_PER_STREAM);
+      }
+      if (streams.size > 0 && streams.size === ended.size + aborted3.size) {
+        if (ended.size === 0 && aborted3.size > 0) {
+          abortStream(passThroughStream);
+        } else {
+          endStream(passThroughStream);
+        }
+      }
+    };
+    afterMergedStreamFinished = async (onFinished, stream, { signal: signal2 }) => {
+      try {
+        await onFinished;
+        if (!signal2.aborted) {
+          abortStream(stream);
+        }
+      } catch (error62) {
+        if (!signal2.aborted) {
+          errorOrAbortStream(stream, error62);
+        }
+      }
+    };
+    onInputStreamEnd = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, controller: { signal: signal2 } }) => {
+      try {
+        await finished2(stream, {
+          signal: signal2,
+          cleanup: true,
+          readable: true,
+          writable: false
+        });
+        if (streams.has(stream)) {
+          ended.add(stream);
+        }
+      } catch (error62) {
+        if (signal2.aborted || !streams.has(stream)) {
+          return;
+        }
+        if (isAbortError(error62)) {
+          aborted3.add(stream);
+        } else {
+          errorStream(passThroughStream, error62);
+        }
+      }
+    };
+    onInputStreamUnpipe = async ({ stream, streams, ended, aborted: aborted3, unpipeEvent, controller: { signal: signal2 } }) => {
+      await once7(stream, unpipeEvent, { signal: signal2 });
+      if (!stream.readable) {
+        return once7(signal2, "abort", { signal: signal2 });
+      }
+      streams.delete(stream);
+      ended.delete(stream);
+      aborted3.delete(stream);
+    };
+    endStream = (stream) => {
+      if (stream.writable) {
+        stream.end();
+      }
+    };
+    errorOrAbortStream = (stream, error62) => {
+      if (isAbortError(error62)) {
+        abortStream(stream);
+      } else {
+        errorStream(stream, error62);
+      }
+    };
+    isAbortError = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
+    abortStream = (stream) => {
+      if (stream.readable || stream.writable) {
+        stream.destroy();
+      }
+    };
+    errorStream = (stream, error62) => {
+      if (!stream.destroyed) {
+        stream.once("error", noop2);
+        stream.destroy(error62);
+      }
+    };
+    noop2 = () => {
+    };
+    updateMaxListeners = (passThroughStream, increment2) => {
+      const maxListeners = passThroughStream.getMaxListeners();
+      if (maxListeners !== 0 && maxListeners !== Number.POSITIVE_INFINITY) {
+        passThroughStream.setMaxListeners(maxListeners + increment2);
+      }
+    };
+    PASSTHROUGH_LISTENERS_COUNT = 2;
+    PASSTHROUGH_LISTENERS_PER_STREAM = 1;
+  }
+});
+
+// node_modules/execa/lib/io/pipeline.js
+import { finished as finished3 } from "node:stream/promises";
+var pipeStreams, onSourceFinish, endDestinationStream, onDestinationFinish, abortSourceStream;
+var init_pipeline = __esm({
+  "node_modules/execa/lib/io/pipeline.js"() {
+    init_standard_stream();
+    pipeStreams = (source, destination) => {
+      source.pipe(destination);
+      onSourceFinish(source, destination);
+      onDestinationFinish(source, destination);
+    };
+    onSourceFinish = async (source, destination) => {
+      if (isStandardStream(source) || isStandardStream(destination)) {
+        return;
+      }
+      try {
+        await finished3(source, { cleanup: true, readable: true, writable: false });
+      } catch {
+      }
+      endDestinationStream(destination);
+    };
+    endDestinationStream = (destination) => {
+      if (destination.writable) {
+        destination.end();
+      }
+    };
+    onDestinationFinish = async (source, destination) => {
+      if (isStandardStream(source) || isStandardStream(destination)) {
+        return;
+      }
+      try {
+        await finished3(destination, { cleanup: true, readable: false, writable: true });
+      } catch {
+      }
+      abortSourceStream(source);
+    };
+    abortSourceStream = (source) => {
+      if (source.readable) {
+        source.destroy();
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/io/output-async.js
+var pipeOutputAsync, pipeTransform, SUBPROCESS_STREAM_PROPERTIES, pipeStdioItem, setStandardStreamMaxListeners, MAX_LISTENERS_INCREMENT;
+var init_output_async = __esm({
+  "node_modules/execa/lib/io/output-async.js"() {
+    init_merge_streams();
+    init_standard_stream();
+    init_max_listeners();
+    init_type();
+    init_pipeline();
+    pipeOutputAsync = (subprocess, fileDescriptors, controller) => {
+      const pipeGroups = /* @__PURE__ */ new Map();
+      for (const [fdNumber, { stdioItems, direction }] of Object.entries(fileDescriptors)) {
+        for (const { stream } of stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type))) {
+          pipeTransform(subprocess, stream, direction, fdNumber);
+        }
+        for (const { stream } of stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type))) {
+          pipeStdioItem({
+            subprocess,
+            stream,
+            direction,
+            fdNumber,
+            pipeGroups,
+            controller
+          });
+        }
+      }
+      for (const [outputStream, inputStreams] of pipeGroups.entries()) {
+        const inputStream = inputStreams.length === 1 ? inputStreams[0] : mergeStreams(inputStreams);
+        pipeStreams(inputStream, outputStream);
+      }
+    };
+    pipeTransform = (subprocess, stream, direction, fdNumber) => {
+      if (direction === "output") {
+        pipeStreams(subprocess.stdio[fdNumber], stream);
+      } else {
+        pipeStreams(stream, subprocess.stdio[fdNumber]);
+      }
+      const streamProperty = SUBPROCESS_STREAM_PROPERTIES[fdNumber];
+      if (streamProperty !== void 0) {
+        subprocess[streamProperty] = stream;
+      }
+      subprocess.stdio[fdNumber] = stream;
+    };
+    SUBPROCESS_STREAM_PROPERTIES = ["stdin", "stdout", "stderr"];
+    pipeStdioItem = ({ subprocess, stream, direction, fdNumber, pipeGroups, controller }) => {
+      if (stream === void 0) {
+        return;
+      }
+      setStandardStreamMaxListeners(stream, controller);
+      const [inputStream, outputStream] = direction === "output" ? [stream, subprocess.stdio[fdNumber]] : [subprocess.stdio[fdNumber], stream];
+      const outputStreams = pipeGroups.get(inputStream) ?? [];
+      pipeGroups.set(inputStream, [...outputStreams, outputStream]);
+    };
+    setStandardStreamMaxListeners = (stream, { signal: signal2 }) => {
+      if (isStandardStream(stream)) {
+        incrementMaxListeners(stream, MAX_LISTENERS_INCREMENT, signal2);
+      }
+    };
+    MAX_LISTENERS_INCREMENT = 2;
+  }
+});
+
+// node_modules/signal-exit/dist/mjs/signals.js
+var signals;
+var init_signals2 = __esm({
+  "node_modules/signal-exit/dist/mjs/signals.js"() {
+    signals = [];
+    signals.push("SIGHUP", "SIGINT", "SIGTERM");
+    if (process.platform !== "win32") {
+      signals.push(
+        "SIGALRM",
+        "SIGABRT",
+        "SIGVTALRM",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGUSR2",
+        "SIGTRAP",
+        "SIGSYS",
+        "SIGQUIT",
+        "SIGIOT"
+        // should detect profiler and enable/disable accordingly.
+        // see #21
+        // 'SIGPROF'
+      );
+    }
+    if (process.platform === "linux") {
+      signals.push("SIGIO", "SIGPOLL", "SIGPWR", "SIGSTKFLT");
+    }
+  }
+});
+
+// node_modules/signal-exit/dist/mjs/index.js
+var processOk, kExitEmitter, global2, ObjectDefineProperty, Emitter, SignalExitBase, signalExitWrap, SignalExitFallback, SignalExit, process9, onExit, load, unload;
+var init_mjs = __esm({
+  "node_modules/signal-exit/dist/mjs/index.js"() {
+    init_signals2();
+    processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
+    kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
+    global2 = globalThis;
+    ObjectDefineProperty = Object.defineProperty.bind(Object);
+    Emitter = class {
+      emitted = {
+        afterExit: false,
+        exit: false
+      };
+      listeners = {
+        afterExit: [],
+        exit: []
+      };
+      count = 0;
+      id = Math.random();
+      constructor() {
+        if (global2[kExitEmitter]) {
+          return global2[kExitEmitter];
+        }
+        ObjectDefineProperty(global2, kExitEmitter, {
+          value: this,
+          writable: false,
+          enumerable: false,
+          configurable: false
+        });
+      }
+      on(ev, fn) {
+        this.listeners[ev].push(fn);
+      }
+      removeListener(ev, fn) {
+        const list = this.listeners[ev];
+        const i2 = list.indexOf(fn);
+        if (i2 === -1) {
+          return;
+        }
+        if (i2 === 0 && list.length === 1) {
+          list.length = 0;
+        } else {
+          list.splice(i2, 1);
+        }
+      }
+      emit(ev, code, signal2) {
+        if (this.emitted[ev]) {
+          return false;
+        }
+        this.emitted[ev] = true;
+        let ret = false;
+        for (const fn of this.listeners[ev]) {
+          ret = fn(code, signal2) === true || ret;
+        }
+        if (ev === "exit") {
+          ret = this.emit("afterExit", code, signal2) || ret;
+        }
+        return ret;
+      }
+    };
+    SignalExitBase = class {
+    };
+    signalExitWrap = (handler) => {
+      return {
+        onExit(cb, opts) {
+          return handler.onExit(cb, opts);
+        },
+        load() {
+          return handler.load();
+        },
+        unload() {
+          return handler.unload();
+        }
+      };
+    };
+    SignalExitFallback = class extends SignalExitBase {
+      onExit() {
+        return () => {
+        };
+      }
+      load() {
+      }
+      unload() {
+      }
+    };
+    SignalExit = class extends SignalExitBase {
+      // "SIGHUP" throws an `ENOSYS` error on Windows,
+      // so use a supported signal instead
+      /* c8 ignore start */
+      #hupSig = process9.platform === "win32" ? "SIGINT" : "SIGHUP";
+      /* c8 ignore stop */
+      #emitter = new Emitter();
+      #process;
+      #originalProcessEmit;
+      #originalProcessReallyExit;
+      #sigListeners = {};
+      #loaded = false;
+      constructor(process10) {
+        super();
+        this.#process = process10;
+        this.#sigListeners = {};
+        for (const sig of signals) {
+          this.#sigListeners[sig] = () => {
+            const listeners = this.#process.listeners(sig);
+            let { count: count2 } = this.#emitter;
+            const p = process10;
+            if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
+              count2 += p.__signal_exit_emitter__.count;
+            }
+            if (listeners.length === count2) {
+              this.unload();
+              const ret = this.#emitter.emit("exit", null, sig);
+              const s = sig === "SIGHUP" ? this.#hupSig : sig;
+              if (!ret)
+                process10.kill(process10.pid, s);
+            }
+          };
+        }
+        this.#originalProcessReallyExit = process10.reallyExit;
+        this.#originalProcessEmit = process10.emit;
+      }
+      onExit(cb, opts) {
+        if (!processOk(this.#process)) {
+          return () => {
+          };
+        }
+        if (this.#loaded === false) {
+          this.load();
+        }
+        const ev = opts?.alwaysLast ? "afterExit" : "exit";
+        this.#emitter.on(ev, cb);
+        return () => {
+          this.#emitter.removeListener(ev, cb);
+          if (this.#emitter.listeners["exit"].length === 0 && this.#emitter.listeners["afterExit"].length === 0) {
+            this.unload();
+          }
+        };
+      }
+      load() {
+        if (this.#loaded) {
+          return;
+        }
+        this.#loaded = true;
+        this.#emitter.count += 1;
+        for (const sig of signals) {
+          try {
+            const fn = this.#sigListeners[sig];
+            if (fn)
+              this.#process.on(sig, fn);
+          } catch (_) {
+          }
+        }
+        this.#process.emit = (ev, ...a2) => {
+          return this.#processEmit(ev, ...a2);
+        };
+        this.#process.reallyExit = (code) => {
+          return this.#processReallyExit(code);
+        };
+      }
+      unload() {
+        if (!this.#loaded) {
+          return;
+        }
+        this.#loaded = false;
+        signals.forEach((sig) => {
+          const listener = this.#sigListeners[sig];
+          if (!listener) {
+            throw new Error("Listener not defined for signal: " + sig);
+          }
+          try {
+            this.#process.removeListener(sig, listener);
+          } catch (_) {
+          }
+        });
+        this.#process.emit = this.#originalProcessEmit;
+        this.#process.reallyExit = this.#originalProcessReallyExit;
+        this.#emitter.count -= 1;
+      }
+      #processReallyExit(code) {
+        if (!processOk(this.#process)) {
+          return 0;
+        }
+        this.#process.exitCode = code || 0;
+        this.#emitter.emit("exit", this.#process.exitCode, null);
+        return this.#originalProcessReallyExit.call(this.#process, this.#process.exitCode);
+      }
+      #processEmit(ev, ...args) {
+        const og = this.#originalProcessEmit;
+        if (ev === "exit" && processOk(this.#process)) {
+          if (typeof args[0] === "number") {
+            this.#process.exitCode = args[0];
+          }
+          const ret = og.call(this.#process, ev, ...args);
+          this.#emitter.emit("exit", this.#process.exitCode, null);
+          return ret;
+        } else {
+          return og.call(this.#process, ev, ...args);
+        }
+      }
+    };
+    process9 = globalThis.process;
+    ({
+      onExit: (
+        /**
+         * Called when the process is exiting, whether via signal, explicit
+         * exit, or running out of stuff to do.
+         *
+         * If the global process object is not suitable for instrumentation,
+         * then this will be a no-op.
+         *
+         * Returns a function that may be used to unload signal-exit.
+         */
+        onExit
+      ),
+      load: (
+        /**
+         * Load the listeners.  Likely you never need to call this, unless
+         * doing a rather deep integration with signal-exit functionality.
+         * Mostly exposed for the benefit of testing.
+         *
+         * @internal
+         */
+        load
+      ),
+      unload: (
+        /**
+         * Unload the listeners.  Likely you never need to call this, unless
+         * doing a rather deep integration with signal-exit functionality.
+         * Mostly exposed for the benefit of testing.
+         *
+         * @internal
+         */
+        unload
+      )
+    } = signalExitWrap(processOk(process9) ? new SignalExit(process9) : new SignalExitFallback()));
+  }
+});
+
+// node_modules/execa/lib/terminate/cleanup.js
+import { addAbortListener as addAbortListener2 } from "node:events";
+var cleanupOnExit;
+var init_cleanup = __esm({
+  "node_modules/execa/lib/terminate/cleanup.js"() {
+    init_mjs();
+    cleanupOnExit = (subprocess, { cleanup, detached }, { signal: signal2 }) => {
+      if (!cleanup || detached) {
+        return;
+      }
+      const removeExitHandler = onExit(() => {
+        subprocess.kill();
+      });
+      addAbortListener2(signal2, () => {
+        removeExitHandler();
+      });
+    };
+  }
+});
+
+// node_modules/execa/lib/pipe/pipe-arguments.js
+var normalizePipeArguments, getDestinationStream, getDestination, mapDestinationArguments, getSourceStream;
+var init_pipe_arguments = __esm({
+  "node_modules/execa/lib/pipe/pipe-arguments.js"() {
+    init_parameters();
+    init_duration();
+    init_fd_options();
+    init_file_url();
+    normalizePipeArguments = ({ source, sourcePromise, boundOptions, createNested }, ...pipeArguments) => {
+      const startTime = getStartTime();
+      const {
+        destination,
+        destinationStream,
+        destinationError,
+        from,
+        unpipeSignal
+      } = getDestinationStream(boundOptions, createNested, pipeArguments);
+      const { sourceStream, sourceError } = getSourceStream(source, from);
+      const { options: sourceOptions, fileDescriptors } = SUBPROCESS_OPTIONS.get(source);
+      return {
+        sourcePromise,
+        sourceStream,
+        sourceOptions,
+        sourceError,
+        destination,
+        destinationStream,
+        destinationError,
+        unpipeSignal,
+        fileDescriptors,
+        startTime
+      };
+    };
+    getDestinationStream = (boundOptions, createNested, pipeArguments) => {
+      try {
+        const {
+          destination,
+          pipeOptions: { from, to, unpipeSignal } = {}
+        } = getDestination(boundOptions, createNested, ...pipeArguments);
+        const destinationStream = getToStream(destination, to);
+        return {
+          destination,
+          destinationStream,
+          from,
+          unpipeSignal
+        };
+      } catch (error62) {
+        return { destinationError: error62 };
+      }
+    };
+    getDestination = (boundOptions, createNested, firstArgument, ...pipeArguments) => {
+      if (Array.isArray(firstArgument)) {
+        const destination = createNested(mapDestinationArguments, boundOptions)(firstArgument, ...pipeArguments);
+        return { destination, pipeOptions: boundOptions };
+      }
+      if (typeof firstArgument === "string" || firstArgument instanceof URL || isDenoExecPath(firstArgument)) {
+        if (Object.keys(boundOptions).length > 0) {
+          throw new TypeError('Please use .pipe("file", ..., options) or .pipe(execa("file", ..., options)) instead of .pipe(options)("file", ...).');
+        }
+        const [rawFile, rawArguments, rawOptions] = normalizeParameters(firstArgument, ...pipeArguments);
+        const destination = createNested(mapDestinationArguments)(rawFile, rawArguments, rawOptions);
+        return { destination, pipeOptions: rawOptions };
+      }
+      if (SUBPROCESS_OPTIONS.has(firstArgument)) {
+        if (Object.keys(boundOptions).length > 0) {
+          throw new TypeError("Please use .pipe(options)`command` or .pipe($(options)`command`) instead of .pipe(options)($`command`).");
+        }
+        return { destination: firstArgument, pipeOptions: pipeArguments[0] };
+      }
+      throw new TypeError(`The first argument must be a template string, an options object, or an Execa subprocess: ${firstArgument}`);
+    };
+    mapDestinationArguments = ({ options }) => ({ options: { ...options, stdin: "pipe", piped: true } });
+    getSourceStream = (source, from) => {
+      try {
+        const sourceStream = getFromStream(source, from);
+        return { sourceStream };
+      } catch (error62) {
+        return { sourceError: error62 };
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/pipe/throw.js
+var handlePipeArgumentsError, getPipeArgumentsError, createNonCommandError, PIPE_COMMAND_MESSAGE;
+var init_throw = __esm({
+  "node_modules/execa/lib/pipe/throw.js"() {
+    init_result();
+    init_pipeline();
+    handlePipeArgumentsError = ({
+      sourceStream,
+      sourceError,
+      destinationStream,
+      destinationError,
+      fileDescriptors,
+      sourceOptions,
+      startTime
+    }) => {
+      const error62 = getPipeArgumentsError({
+        sourceStream,
+        sourceError,
+        destinationStream,
+        destinationError
+      });
+      if (error62 !== void 0) {
+        throw createNonCommandError({
+          error: error62,
+          fileDescriptors,
+          sourceOptions,
+          startTime
+        });
+      }
+    };
+    getPipeArgumentsError = ({ sourceStream, sourceError, destinationStream, destinationError }) => {
+      if (sourceError !== void 0 && destinationError !== void 0) {
+        return destinationError;
+      }
+      if (destinationError !== void 0) {
+        abortSourceStream(sourceStream);
+        return destinationError;
+      }
+      if (sourceError !== void 0) {
+        endDestinationStream(destinationStream);
+        return sourceError;
+      }
+    };
+    createNonCommandError = ({ error: error62, fileDescriptors, sourceOptions, startTime }) => makeEarlyError({
+      error: error62,
+      command: PIPE_COMMAND_MESSAGE,
+      escapedCommand: PIPE_COMMAND_MESSAGE,
+      fileDescriptors,
+      options: sourceOptions,
+      startTime,
+      isSync: false
+    });
+    PIPE_COMMAND_MESSAGE = "source.pipe(destination)";
+  }
+});
+
+// node_modules/execa/lib/pipe/sequence.js
+var waitForBothSubprocesses;
+var init_sequence = __esm({
+  "node_modules/execa/lib/pipe/sequence.js"() {
+    waitForBothSubprocesses = async (subprocessPromises) => {
+      const [
+        { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
+        { status: destinationStatus, reason: destinationReason, value: destinationResult = destinationReason }
+      ] = await subprocessPromises;
+      if (!destinationResult.pipedFrom.includes(sourceResult)) {
+        destinationResult.pipedFrom.push(sourceResult);
+      }
+      if (destinationStatus === "rejected") {
+        throw destinationResult;
+      }
+      if (sourceStatus === "rejected") {
+        throw sourceResult;
+      }
+      return destinationResult;
+    };
+  }
+});
+
+// node_modules/execa/lib/pipe/streaming.js
+import { finished as finished4 } from "node:stream/promises";
+var pipeSubprocessStream, pipeFirstSubprocessStream, pipeMoreSubprocessStream, cleanupMergedStreamsMap, MERGED_STREAMS, SOURCE_LISTENERS_PER_PIPE, DESTINATION_LISTENERS_PER_PIPE;
+var init_streaming = __esm({
+  "node_modules/execa/lib/pipe/streaming.js"() {
+    init_merge_streams();
+    init_max_listeners();
+    init_pipeline();
+    pipeSubprocessStream = (sourceStream, destinationStream, maxListenersController) => {
+      const mergedStream = MERGED_STREAMS.has(destinationStream) ? pipeMoreSubprocessStream(sourceStream, destinationStream) : pipeFirstSubprocessStream(sourceStream, destinationStream);
+      incrementMaxListeners(sourceStream, SOURCE_LISTENERS_PER_PIPE, maxListenersController.signal);
+      incrementMaxListeners(destinationStream, DESTINATION_LISTENERS_PER_PIPE, maxListenersController.signal);
+      cleanupMergedStreamsMap(destinationStream);
+      return mergedStream;
+    };
+    pipeFirstSubprocessStream = (sourceStream, destinationStream) => {
+      const mergedStream = mergeStreams([sourceStream]);
+      pipeStreams(mergedStream, destinationStream);
+      MERGED_STREAMS.set(destinationStream, mergedStream);
+      return mergedStream;
+    };
+    pipeMoreSubprocessStream = (sourceStream, destinationStream) => {
+      const mergedStream = MERGED_STREAMS.get(destinationStream);
+      mergedStream.add(sourceStream);
+      return mergedStream;
+    };
+    cleanupMergedStreamsMap = async (destinationStream) => {
+      try {
+        await finished4(destinationStream, { cleanup: true, readable: false, writable: true });
+      } catch {
+      }
+      MERGED_STREAMS.delete(destinationStream);
+    };
+    MERGED_STREAMS = /* @__PURE__ */ new WeakMap();
+    SOURCE_LISTENERS_PER_PIPE = 2;
+    DESTINATION_LISTENERS_PER_PIPE = 1;
+  }
+});
+
+// node_modules/execa/lib/pipe/abort.js
+import { aborted as aborted2 } from "node:util";
+var unpipeOnAbort, unpipeOnSignalAbort;
+var init_abort = __esm({
+  "node_modules/execa/lib/pipe/abort.js"() {
+    init_throw();
+    unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
+    unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
+      await aborted2(unpipeSignal, sourceStream);
+      await mergedStream.remove(sourceStream);
+      const error62 = new Error("Pipe canceled by `unpipeSignal` option.");
+      throw createNonCommandError({
+        error: error62,
+        fileDescriptors,
+        sourceOptions,
+        startTime
+      });
+    };
+  }
+});
+
+// node_modules/execa/lib/pipe/setup.js
+var pipeToSubprocess, handlePipePromise, getSubprocessPromises;
+var init_setup = __esm({
+  "node_modules/execa/lib/pipe/setup.js"() {
+    init_is_plain_obj();
+    init_pipe_arguments();
+    init_throw();
+    init_sequence();
+    init_streaming();
+    init_abort();
+    pipeToSubprocess = (sourceInfo, ...pipeArguments) => {
+      if (isPlainObject2(pipeArguments[0])) {
+        return pipeToSubprocess.bind(void 0, {
+          ...sourceInfo,
+          boundOptions: { ...sourceInfo.boundOptions, ...pipeArguments[0] }
+        });
+      }
+      const { destination, ...normalizedInfo } = normalizePipeArguments(sourceInfo, ...pipeArguments);
+      const promise2 = handlePipePromise({ ...normalizedInfo, destination });
+      promise2.pipe = pipeToSubprocess.bind(void 0, {
+        ...sourceInfo,
+        source: destination,
+        sourcePromise: promise2,
+        boundOptions: {}
+      });
+      return promise2;
+    };
+    handlePipePromise = async ({
+      sourcePromise,
+      sourceStream,
+      sourceOptions,
+      sourceError,
+      destination,
+      destinationStream,
+      destinationError,
+      unpipeSignal,
+      fileDescriptors,
+      startTime
+    }) => {
+      const subprocessPromises = getSubprocessPromises(sourcePromise, destination);
+      handlePipeArgumentsError({
+        sourceStream,
+        sourceError,
+        destinationStream,
+        destinationError,
+        fileDescriptors,
+        sourceOptions,
+        startTime
+      });
+      const maxListenersController = new AbortController();
+      try {
+        const mergedStream = pipeSubprocessStream(sourceStream, destinationStream, maxListenersController);
+        return await Promise.race([
+          waitForBothSubprocesses(subprocessPromises),
+          ...unpipeOnAbort(unpipeSignal, {
+            sourceStream,
+            mergedStream,
+            sourceOptions,
+            fileDescriptors,
+            startTime
+          })
+        ]);
+      } finally {
+        maxListenersController.abort();
+      }
+    };
+    getSubprocessPromises = (sourcePromise, destination) => Promise.allSettled([sourcePromise, destination]);
+  }
+});
+
+// node_modules/execa/lib/io/iterate.js
+import { on as on5 } from "node:events";
+import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
+var iterateOnSubprocessStream, stopReadingOnExit, iterateForResult, stopReadingOnStreamEnd, iterateOnStream, DEFAULT_OBJECT_HIGH_WATER_MARK, HIGH_WATER_MARK, iterateOnData, getGenerators;
+var init_iterate = __esm({
+  "node_modules/execa/lib/io/iterate.js"() {
+    init_encoding_transform();
+    init_split();
+    init_run_sync();
+    iterateOnSubprocessStream = ({ subprocessStdout, subprocess, binary, shouldEncode, encoding, preserveNewlines }) => {
+      const controller = new AbortController();
+      stopReadingOnExit(subprocess, controller);
+      return iterateOnStream({
+        stream: subprocessStdout,
+        controller,
+        binary,
+        shouldEncode: !subprocessStdout.readableObjectMode && shouldEncode,
+        encoding,
+        shouldSplit: !subprocessStdout.readableObjectMode,
+        preserveNewlines
+      });
+    };
+    stopReadingOnExit = async (subprocess, controller) => {
+      try {
+        await subprocess;
+      } catch {
+      } finally {
+        controller.abort();
+      }
+    };
+    iterateForResult = ({ stream, onStreamEnd, lines, encoding, stripFinalNewline: stripFinalNewline2, allMixed }) => {
+      const controller = new AbortController();
+      stopReadingOnStreamEnd(onStreamEnd, controller, stream);
+      const objectMode = stream.readableObjectMode && !allMixed;
+      return iterateOnStream({
+        stream,
+        controller,
+        binary: encoding === "buffer",
+        shouldEncode: !objectMode,
+        encoding,
+        shouldSplit: !objectMode && lines,
+        preserveNewlines: !stripFinalNewline2
+      });
+    };
+    stopReadingOnStreamEnd = async (onStreamEnd, controller, stream) => {
+      try {
+        await onStreamEnd;
+      } catch {
+        stream.destroy();
+      } finally {
+        controller.abort();
+      }
+    };
+    iterateOnStream = ({ stream, controller, binary, shouldEncode, encoding, shouldSplit, preserveNewlines }) => {
+      const onStdoutChunk = on5(stream, "data", {
+        signal: controller.signal,
+        highWaterMark: HIGH_WATER_MARK,
+        // Backward compatibility with older name for this option
+        // See https://github.com/nodejs/node/pull/52080#discussion_r1525227861
+        // @todo Remove after removing support for Node 21
+        highWatermark: HIGH_WATER_MARK
+      });
+      return iterateOnData({
+        onStdoutChunk,
+        controller,
+        binary,
+        shouldEncode,
+        encoding,
+        shouldSplit,
+        preserveNewlines
+      });
+    };
+    DEFAULT_OBJECT_HIGH_WATER_MARK = getDefaultHighWaterMark3(true);
+    HIGH_WATER_MARK = DEFAULT_OBJECT_HIGH_WATER_MARK;
+    iterateOnData = async function* ({ onStdoutChunk, controller, binary, shouldEncode, encoding, shouldSplit, preserveNewlines }) {
+      const generators = getGenerators({
+        binary,
+        shouldEncode,
+        encoding,
+        shouldSplit,
+        preserveNewlines
+      });
+      try {
+        for await (const [chunk] of onStdoutChunk) {
+          yield* transformChunkSync(chunk, generators, 0);
+        }
+      } catch (error62) {
+        if (!controller.signal.aborted) {
+          throw error62;
+        }
+      } finally {
+        yield* finalChunksSync(generators);
+      }
+    };
+    getGenerators = ({ binary, shouldEncode, encoding, shouldSplit, preserveNewlines }) => [
+      getEncodingTransformGenerator(binary, encoding, !shouldEncode),
+      getSplitLinesGenerator(binary, preserveNewlines, !shouldSplit, {})
+    ].filter(Boolean);
+  }
+});
+
+// node_modules/execa/lib/io/contents.js
+import { setImmediate as setImmediate2 } from "node:timers/promises";
+var getStreamOutput, logOutputAsync, resumeStream, getStreamContents2, getBufferedData, handleBufferedData;
+var init_contents2 = __esm({
+  "node_modules/execa/lib/io/contents.js"() {
+    init_source();
+    init_uint_array();
+    init_output();
+    init_iterate();
+    init_max_buffer();
+    init_strip_newline();
+    getStreamOutput = async ({ stream, onStreamEnd, fdNumber, encoding, buffer, maxBuffer, lines, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
+      const logPromise = logOutputAsync({
+        stream,
+        onStreamEnd,
+        fdNumber,
+        encoding,
+        allMixed,
+        verboseInfo,
+        streamInfo
+      });
+      if (!buffer) {
+        await Promise.all([resumeStream(stream), logPromise]);
+        return;
+      }
+      const stripFinalNewlineValue = getStripFinalNewline(stripFinalNewline2, fdNumber);
+      const iterable = iterateForResult({
+        stream,
+        onStreamEnd,
+        lines,
+        encoding,
+        stripFinalNewline: stripFinalNewlineValue,
+        allMixed
+      });
+      const [output2] = await Promise.all([
+        getStreamContents2({
+          stream,
+          iterable,
+          fdNumber,
+          encoding,
+          maxBuffer,
+          lines
+        }),
+        logPromise
+      ]);
+      return output2;
+    };
+    logOutputAsync = async ({ stream, onStreamEnd, fdNumber, encoding, allMixed, verboseInfo, streamInfo: { fileDescriptors } }) => {
+      if (!shouldLogOutput({
+        stdioItems: fileDescriptors[fdNumber]?.stdioItems,
+        encoding,
+        verboseInfo,
+        fdNumber
+      })) {
+        return;
+      }
+      const linesIterable = iterateForResult({
+        stream,
+        onStreamEnd,
+        lines: true,
+        encoding,
+        stripFinalNewline: true,
+        allMixed
+      });
+      await logLines(linesIterable, stream, fdNumber, verboseInfo);
+    };
+    resumeStream = async (stream) => {
+      await setImmediate2();
+      if (stream.readableFlowing === null) {
+        stream.resume();
+      }
+    };
+    getStreamContents2 = async ({ stream, stream: { readableObjectMode }, iterable, fdNumber, encoding, maxBuffer, lines }) => {
+      try {
+        if (readableObjectMode || lines) {
+          return await getStreamAsArray(iterable, { maxBuffer });
+        }
+        if (encoding === "buffer") {
+          return new Uint8Array(await getStreamAsArrayBuffer(iterable, { maxBuffer }));
+        }
+        return await getStreamAsString(iterable, { maxBuffer });
+      } catch (error62) {
+        return handleBufferedData(handleMaxBuffer({
+          error: error62,
+          stream,
+          readableObjectMode,
+          lines,
+          encoding,
+          fdNumber
+        }));
+      }
+    };
+    getBufferedData = async (streamPromise) => {
+      try {
+        return await streamPromise;
+      } catch (error62) {
+        return handleBufferedData(error62);
+      }
+    };
+    handleBufferedData = ({ bufferedData }) => isArrayBuffer(bufferedData) ? new Uint8Array(bufferedData) : bufferedData;
+  }
+});
+
+// node_modules/execa/lib/resolve/wait-stream.js
+import { finished as finished5 } from "node:stream/promises";
+var waitForStream, handleStdinDestroy, spyOnStdinDestroy, setStdinCleanedUp, handleStreamError, shouldIgnoreStreamError, isInputFileDescriptor, isStreamAbort, isStreamEpipe;
+var init_wait_stream = __esm({
+  "node_modules/execa/lib/resolve/wait-stream.js"() {
+    waitForStream = async (stream, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
+      const state = handleStdinDestroy(stream, streamInfo);
+      const abortController = new AbortController();
+      try {
+        await Promise.race([
+          ...stopOnExit ? [streamInfo.exitPromise] : [],
+          finished5(stream, { cleanup: true, signal: abortController.signal })
+        ]);
+      } catch (error62) {
+        if (!state.stdinCleanedUp) {
+          handleStreamError(error62, fdNumber, streamInfo, isSameDirection);
+        }
+      } finally {
+        abortController.abort();
+      }
+    };
+    handleStdinDestroy = (stream, { originalStreams: [originalStdin], subprocess }) => {
+      const state = { stdinCleanedUp: false };
+      if (stream === originalStdin) {
+        spyOnStdinDestroy(stream, subprocess, state);
+      }
+      return state;
+    };
+    spyOnStdinDestroy = (subprocessStdin, subprocess, state) => {
+      const { _destroy } = subprocessStdin;
+      subprocessStdin._destroy = (...destroyArguments) => {
+        setStdinCleanedUp(subprocess, state);
+        _destroy.call(subprocessStdin, ...destroyArguments);
+      };
+    };
+    setStdinCleanedUp = ({ exitCode, signalCode }, state) => {
+      if (exitCode !== null || signalCode !== null) {
+        state.stdinCleanedUp = true;
+      }
+    };
+    handleStreamError = (error62, fdNumber, streamInfo, isSameDirection) => {
+      if (!shouldIgnoreStreamError(error62, fdNumber, streamInfo, isSameDirection)) {
+        throw error62;
+      }
+    };
+    shouldIgnoreStreamError = (error62, fdNumber, streamInfo, isSameDirection = true) => {
+      if (streamInfo.propagating) {
+        return isStreamEpipe(error62) || isStreamAbort(error62);
+      }
+      streamInfo.propagating = true;
+      return isInputFileDescriptor(streamInfo, fdNumber) === isSameDirection ? isStreamEpipe(error62) : isStreamAbort(error62);
+    };
+    isInputFileDescriptor = ({ fileDescriptors }, fdNumber) => fdNumber !== "all" && fileDescriptors[fdNumber].direction === "input";
+    isStreamAbort = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
+    isStreamEpipe = (error62) => error62?.code === "EPIPE";
+  }
+});
+
+// node_modules/execa/lib/resolve/stdio.js
+var waitForStdioStreams, waitForSubprocessStream;
+var init_stdio = __esm({
+  "node_modules/execa/lib/resolve/stdio.js"() {
+    init_contents2();
+    init_wait_stream();
+    waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream, fdNumber) => waitForSubprocessStream({
+      stream,
+      fdNumber,
+      encoding,
+      buffer: buffer[fdNumber],
+      maxBuffer: maxBuffer[fdNumber],
+      lines: lines[fdNumber],
+      allMixed: false,
+      stripFinalNewline: stripFinalNewline2,
+      verboseInfo,
+      streamInfo
+    }));
+    waitForSubprocessStream = async ({ stream, fdNumber, encoding, buffer, maxBuffer, lines, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
+      if (!stream) {
+        return;
+      }
+      const onStreamEnd = waitForStream(stream, fdNumber, streamInfo);
+      if (isInputFileDescriptor(streamInfo, fdNumber)) {
+        await onStreamEnd;
+        return;
+      }
+      const [output2] = await Promise.all([
+        getStreamOutput({
+          stream,
+          onStreamEnd,
+          fdNumber,
+          encoding,
+          buffer,
+          maxBuffer,
+          lines,
+          allMixed,
+          stripFinalNewline: stripFinalNewline2,
+          verboseInfo,
+          streamInfo
+        }),
+        onStreamEnd
+      ]);
+      return output2;
+    };
+  }
+});
+
+// node_modules/execa/lib/resolve/all-async.js
+var makeAllStream, waitForAllStream, getAllStream, getAllMixed;
+var init_all_async = __esm({
+  "node_modules/execa/lib/resolve/all-async.js"() {
+    init_merge_streams();
+    init_stdio();
+    makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
+    waitForAllStream = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => waitForSubprocessStream({
+      ...getAllStream(subprocess, buffer),
+      fdNumber: "all",
+      encoding,
+      maxBuffer: maxBuffer[1] + maxBuffer[2],
+      lines: lines[1] || lines[2],
+      allMixed: getAllMixed(subprocess),
+      stripFinalNewline: stripFinalNewline2,
+      verboseInfo,
+      streamInfo
+    });
+    getAllStream = ({ stdout, stderr, all }, [, bufferStdout, bufferStderr]) => {
+      const buffer = bufferStdout || bufferStderr;
+      if (!buffer) {
+        return { stream: all, buffer };
+      }
+      if (!bufferStdout) {
+        return { stream: stderr, buffer };
+      }
+      if (!bufferStderr) {
+        return { stream: stdout, buffer };
+      }
+      return { stream: all, buffer };
+    };
+    getAllMixed = ({ all, stdout, stderr }) => all && stdout && stderr && stdout.readableObjectMode !== stderr.readableObjectMode;
+  }
+});
+
+// node_modules/execa/lib/verbose/ipc.js
+var shouldLogIpc, logIpcOutput;
+var init_ipc = __esm({
+  "node_modules/execa/lib/verbose/ipc.js"() {
+    init_log();
+    init_values();
+    shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
+    logIpcOutput = (message, verboseInfo) => {
+      const verboseMessage = serializeVerboseMessage(message);
+      verboseLog({
+        type: "ipc",
+        verboseMessage,
+        fdNumber: "ipc",
+        verboseInfo
+      });
+    };
+  }
+});
+
+// node_modules/execa/lib/ipc/buffer-messages.js
+var waitForIpcOutput, getBufferedIpcOutput;
+var init_buffer_messages = __esm({
+  "node_modules/execa/lib/ipc/buffer-messages.js"() {
+    init_max_buffer();
+    init_ipc();
+    init_specific();
+    init_get_each();
+    waitForIpcOutput = async ({
+      subprocess,
+      buffer: bufferArray,
+      maxBuffer: maxBufferArray,
+      ipc,
+      ipcOutput,
+      verboseInfo
+    }) => {
+      if (!ipc) {
+        return ipcOutput;
+      }
+      const isVerbose2 = shouldLogIpc(verboseInfo);
+      const buffer = getFdSpecificValue(bufferArray, "ipc");
+      const maxBuffer = getFdSpecificValue(maxBufferArray, "ipc");
+      for await (const message of loopOnMessages({
+        anyProcess: subprocess,
+        channel: subprocess.channel,
+        isSubprocess: false,
+        ipc,
+        shouldAwait: false,
+        reference: true
+      })) {
+        if (buffer) {
+          checkIpcMaxBuffer(subprocess, ipcOutput, maxBuffer);
+          ipcOutput.push(message);
+        }
+        if (isVerbose2) {
+          logIpcOutput(message, verboseInfo);
+        }
+      }
+      return ipcOutput;
+    };
+    getBufferedIpcOutput = async (ipcOutputPromise, ipcOutput) => {
+      await Promise.allSettled([ipcOutputPromise]);
+      return ipcOutput;
+    };
+  }
+});
+
+// node_modules/execa/lib/resolve/wait-subprocess.js
+import { once as once8 } from "node:events";
+var waitForSubprocessResult, waitForOriginalStreams, waitForCustomStreamsEnd, throwOnSubprocessError;
+var init_wait_subprocess = __esm({
+  "node_modules/execa/lib/resolve/wait-subprocess.js"() {
+    init_is_stream();
+    init_timeout();
+    init_cancel();
+    init_graceful2();
+    init_standard_stream();
+    init_type();
+    init_contents2();
+    init_buffer_messages();
+    init_ipc_input();
+    init_all_async();
+    init_stdio();
+    init_exit_async();
+    init_wait_stream();
+    waitForSubprocessResult = async ({
+      subprocess,
+      options: {
+        encoding,
+        buffer,
+        maxBuffer,
+        lines,
+        timeoutDuration: timeout,
+        cancelSignal,
+        gracefulCancel,
+        forceKillAfterDelay,
+        stripFinalNewline: stripFinalNewline2,
+        ipc,
+        ipcInput
+      },
+      context,
+      verboseInfo,
+      fileDescriptors,
+      originalStreams,
+      onInternalError,
+      controller
+    }) => {
+      const exitPromise = waitForExit(subprocess, context);
+      const streamInfo = {
+        originalStreams,
+        fileDescriptors,
+        subprocess,
+        exitPromise,
+        propagating: false
+      };
+      const stdioPromises = waitForStdioStreams({
+        subprocess,
+        encoding,
+        buffer,
+        maxBuffer,
+        lines,
+        stripFinalNewline: stripFinalNewline2,
+        verboseInfo,
+        streamInfo
+      });
+      const allPromise = waitForAllStream({
+        subprocess,
+        encoding,
+        buffer,
+        maxBuffer,
+        lines,
+        stripFinalNewline: stripFinalNewline2,
+        verboseInfo,
+        streamInfo
+      });
+      const ipcOutput = [];
+      const ipcOutputPromise = waitForIpcOutput({
+        subprocess,
+        buffer,
+        maxBuffer,
+        ipc,
+        ipcOutput,
+        verboseInfo
+      });
+      const originalPromises = waitForOriginalStreams(originalStreams, subprocess, streamInfo);
+      const customStreamsEndPromises = waitForCustomStreamsEnd(fileDescriptors, streamInfo);
+      try {
+        return await Promise.race([
+          Promise.all([
+            {},
+            waitForSuccessfulExit(exitPromise),
+            Promise.all(stdioPromises),
+            allPromise,
+            ipcOutputPromise,
+            sendIpcInput(subprocess, ipcInput),
+            ...originalPromises,
+            ...customStreamsEndPromises
+          ]),
+          onInternalError,
+          throwOnSubprocessError(subprocess, controller),
+          ...throwOnTimeout(subprocess, timeout, context, controller),
+          ...throwOnCancel({
+            subprocess,
+            cancelSignal,
+            gracefulCancel,
+            context,
+            controller
+          }),
+          ...throwOnGracefulCancel({
+            subprocess,
+            cancelSignal,
+            gracefulCancel,
+            forceKillAfterDelay,
+            context,
+            controller
+          })
+        ]);
+      } catch (error62) {
+        context.terminationReason ??= "other";
+        return Promise.all([
+          { error: error62 },
+          exitPromise,
+          Promise.all(stdioPromises.map((stdioPromise) => getBufferedData(stdioPromise))),
+          getBufferedData(allPromise),
+          getBufferedIpcOutput(ipcOutputPromise, ipcOutput),
+          Promise.allSettled(originalPromises),
+          Promise.allSettled(customStreamsEndPromises)
+        ]);
+      }
+    };
+    waitForOriginalStreams = (originalStreams, subprocess, streamInfo) => originalStreams.map((stream, fdNumber) => stream === subprocess.stdio[fdNumber] ? void 0 : waitForStream(stream, fdNumber, streamInfo));
+    waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems }, fdNumber) => stdioItems.filter(({ value, stream = value }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value, stream = value }) => waitForStream(stream, fdNumber, streamInfo, {
+      isSameDirection: TRANSFORM_TYPES.has(type),
+      stopOnExit: type === "native"
+    })));
+    throwOnSubprocessError = async (subprocess, { signal: signal2 }) => {
+      const [error62] = await once8(subprocess, "error", { signal: signal2 });
+      throw error62;
+    };
+  }
+});
+
+// node_modules/execa/lib/convert/concurrent.js
+var initializeConcurrentStreams, addConcurrentStream, waitForConcurrentStreams;
+var init_concurrent = __esm({
+  "node_modules/execa/lib/convert/concurrent.js"() {
+    init_deferred();
+    initializeConcurrentStreams = () => ({
+      readableDestroy: /* @__PURE__ */ new WeakMap(),
+      writableFinal: /* @__PURE__ */ new WeakMap(),
+      writableDestroy: /* @__PURE__ */ new WeakMap()
+    });
+    addConcurrentStream = (concurrentStreams, stream, waitName) => {
+      const weakMap = concurrentStreams[waitName];
+      if (!weakMap.has(stream)) {
+        weakMap.set(stream, []);
+      }
+      const promises = weakMap.get(stream);
+      const promise2 = createDeferred();
+      promises.push(promise2);
+      const resolve2 = promise2.resolve.bind(promise2);
+      return { resolve: resolve2, promises };
+    };
+    waitForConcurrentStreams = async ({ resolve: resolve2, promises }, subprocess) => {
+      resolve2();
+      const [isSubprocessExit] = await Promise.race([
+        Promise.allSettled([true, subprocess]),
+        Promise.all([false, ...promises])
+      ]);
+      return !isSubprocessExit;
+    };
+  }
+});
+
+// node_modules/execa/lib/convert/shared.js
+import { finished as finished6 } from "node:stream/promises";
+var safeWaitForSubprocessStdin, safeWaitForSubprocessStdout, waitForSubprocessStdin, waitForSubprocessStdout, waitForSubprocess, destroyOtherStream;
+var init_shared = __esm({
+  "node_modules/execa/lib/convert/shared.js"() {
+    init_wait_stream();
+    safeWaitForSubprocessStdin = async (subprocessStdin) => {
+      if (subprocessStdin === void 0) {
+        return;
+      }
+      try {
+        await waitForSubprocessStdin(subprocessStdin);
+      } catch {
+      }
+    };
+    safeWaitForSubprocessStdout = async (subprocessStdout) => {
+      if (subprocessStdout === void 0) {
+        return;
+      }
+      try {
+        await waitForSubprocessStdout(subprocessStdout);
+      } catch {
+      }
+    };
+    waitForSubprocessStdin = async (subprocessStdin) => {
+      await finished6(subprocessStdin, { cleanup: true, readable: false, writable: true });
+    };
+    waitForSubprocessStdout = async (subprocessStdout) => {
+      await finished6(subprocessStdout, { cleanup: true, readable: true, writable: false });
+    };
+    waitForSubprocess = async (subprocess, error62) => {
+      await subprocess;
+      if (error62) {
+        throw error62;
+      }
+    };
+    destroyOtherStream = (stream, isOpen, error62) => {
+      if (error62 && !isStreamAbort(error62)) {
+        stream.destroy(error62);
+      } else if (isOpen) {
+        stream.destroy();
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/convert/readable.js
+import { Readable as Readable3 } from "node:stream";
+import { callbackify as callbackify2 } from "node:util";
+var createReadable, getSubprocessStdout, getReadableOptions, getReadableMethods, onRead, onStdoutFinished, onReadableDestroy, destroyOtherReadable;
+var init_readable = __esm({
+  "node_modules/execa/lib/convert/readable.js"() {
+    init_encoding_option();
+    init_fd_options();
+    init_iterate();
+    init_deferred();
+    init_concurrent();
+    init_shared();
+    createReadable = ({ subprocess, concurrentStreams, encoding }, { from, binary: binaryOption = true, preserveNewlines = true } = {}) => {
+      const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
+      const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
+      const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary);
+      const { read, onStdoutDataDone } = getReadableMethods({
+        subprocessStdout,
+        subprocess,
+        binary,
+        encoding,
+        preserveNewlines
+      });
+      const readable2 = new Readable3({
+        read,
+        destroy: callbackify2(onReadableDestroy.bind(void 0, { subprocessStdout, subprocess, waitReadableDestroy })),
+        highWaterMark: readableHighWaterMark,
+        objectMode: readableObjectMode,
+        encoding: readableEncoding
+      });
+      onStdoutFinished({
+        subprocessStdout,
+        onStdoutDataDone,
+        readable: readable2,
+        subprocess
+      });
+      return readable2;
+    };
+    getSubprocessStdout = (subprocess, from, concurrentStreams) => {
+      const subprocessStdout = getFromStream(subprocess, from);
+      const waitReadableDestroy = addConcurrentStream(concurrentStreams, subprocessStdout, "readableDestroy");
+      return { subprocessStdout, waitReadableDestroy };
+    };
+    getReadableOptions = ({ readableEncoding, readableObjectMode, readableHighWaterMark }, binary) => binary ? { readableEncoding, readableObjectMode, readableHighWaterMark } : { readableEncoding, readableObjectMode: true, readableHighWaterMark: DEFAULT_OBJECT_HIGH_WATER_MARK };
+    getReadableMethods = ({ subprocessStdout, subprocess, binary, encoding, preserveNewlines }) => {
+      const onStdoutDataDone = createDeferred();
+      const onStdoutData = iterateOnSubprocessStream({
+        subprocessStdout,
+        subprocess,
+        binary,
+        shouldEncode: !binary,
+        encoding,
+        preserveNewlines
+      });
+      return {
+        read() {
+          onRead(this, onStdoutData, onStdoutDataDone);
+        },
+        onStdoutDataDone
+      };
+    };
+    onRead = async (readable2, onStdoutData, onStdoutDataDone) => {
+      try {
+        const { value, done } = await onStdoutData.next();
+        if (done) {
+          onStdoutDataDone.resolve();
+        } else {
+          readable2.push(value);
+        }
+      } catch {
+      }
+    };
+    onStdoutFinished = async ({ subprocessStdout, onStdoutDataDone, readable: readable2, subprocess, subprocessStdin }) => {
+      try {
+        await waitForSubprocessStdout(subprocessStdout);
+        await subprocess;
+        await safeWaitForSubprocessStdin(subprocessStdin);
+        await onStdoutDataDone;
+        if (readable2.readable) {
+          readable2.push(null);
+        }
+      } catch (error62) {
+        await safeWaitForSubprocessStdin(subprocessStdin);
+        destroyOtherReadable(readable2, error62);
+      }
+    };
+    onReadableDestroy = async ({ subprocessStdout, subprocess, waitReadableDestroy }, error62) => {
+      if (await waitForConcurrentStreams(waitReadableDestroy, subprocess)) {
+        destroyOtherReadable(subprocessStdout, error62);
+        await waitForSubprocess(subprocess, error62);
+      }
+    };
+    destroyOtherReadable = (stream, error62) => {
+      destroyOtherStream(stream, stream.readable, error62);
+    };
+  }
+});
+
+// node_modules/execa/lib/convert/writable.js
+import { Writable as Writable3 } from "node:stream";
+import { callbackify as callbackify3 } from "node:util";
+var createWritable, getSubprocessStdin, getWritableMethods, onWrite, onWritableFinal, onStdinFinished, onWritableDestroy, destroyOtherWritable;
+var init_writable = __esm({
+  "node_modules/execa/lib/convert/writable.js"() {
+    init_fd_options();
+    init_concurrent();
+    init_shared();
+    createWritable = ({ subprocess, concurrentStreams }, { to } = {}) => {
+      const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
+      const writable2 = new Writable3({
+        ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
+        destroy: callbackify3(onWritableDestroy.bind(void 0, {
+          subprocessStdin,
+          subprocess,
+          waitWritableFinal,
+          waitWritableDestroy
+        })),
+        highWaterMark: subprocessStdin.writableHighWaterMark,
+        objectMode: subprocessStdin.writableObjectMode
+      });
+      onStdinFinished(subprocessStdin, writable2);
+      return writable2;
+    };
+    getSubprocessStdin = (subprocess, to, concurrentStreams) => {
+      const subprocessStdin = getToStream(subprocess, to);
+      const waitWritableFinal = addConcurrentStream(concurrentStreams, subprocessStdin, "writableFinal");
+      const waitWritableDestroy = addConcurrentStream(concurrentStreams, subprocessStdin, "writableDestroy");
+      return { subprocessStdin, waitWritableFinal, waitWritableDestroy };
+    };
+    getWritableMethods = (subprocessStdin, subprocess, waitWritableFinal) => ({
+      write: onWrite.bind(void 0, subprocessStdin),
+      final: callbackify3(onWritableFinal.bind(void 0, subprocessStdin, subprocess, waitWritableFinal))
+    });
+    onWrite = (subprocessStdin, chunk, encoding, done) => {
+      if (subprocessStdin.write(chunk, encoding)) {
+        done();
+      } else {
+        subprocessStdin.once("drain", done);
+      }
+    };
+    onWritableFinal = async (subprocessStdin, subprocess, waitWritableFinal) => {
+      if (await waitForConcurrentStreams(waitWritableFinal, subprocess)) {
+        if (subprocessStdin.writable) {
+          subprocessStdin.end();
+        }
+        await subprocess;
+      }
+    };
+    onStdinFinished = async (subprocessStdin, writable2, subprocessStdout) => {
+      try {
+        await waitForSubprocessStdin(subprocessStdin);
+        if (writable2.writable) {
+          writable2.end();
+        }
+      } catch (error62) {
+        await safeWaitForSubprocessStdout(subprocessStdout);
+        destroyOtherWritable(writable2, error62);
+      }
+    };
+    onWritableDestroy = async ({ subprocessStdin, subprocess, waitWritableFinal, waitWritableDestroy }, error62) => {
+      await waitForConcurrentStreams(waitWritableFinal, subprocess);
+      if (await waitForConcurrentStreams(waitWritableDestroy, subprocess)) {
+        destroyOtherWritable(subprocessStdin, error62);
+        await waitForSubprocess(subprocess, error62);
+      }
+    };
+    destroyOtherWritable = (stream, error62) => {
+      destroyOtherStream(stream, stream.writable, error62);
+    };
+  }
+});
+
+// node_modules/execa/lib/convert/duplex.js
+import { Duplex as Duplex3 } from "node:stream";
+import { callbackify as callbackify4 } from "node:util";
+var createDuplex, onDuplexDestroy;
+var init_duplex = __esm({
+  "node_modules/execa/lib/convert/duplex.js"() {
+    init_encoding_option();
+    init_readable();
+    init_writable();
+    createDuplex = ({ subprocess, concurrentStreams, encoding }, { from, to, binary: binaryOption = true, preserveNewlines = true } = {}) => {
+      const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
+      const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
+      const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
+      const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary);
+      const { read, onStdoutDataDone } = getReadableMethods({
+        subprocessStdout,
+        subprocess,
+        binary,
+        encoding,
+        preserveNewlines
+      });
+      const duplex2 = new Duplex3({
+        read,
+        ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
+        destroy: callbackify4(onDuplexDestroy.bind(void 0, {
+          subprocessStdout,
+          subprocessStdin,
+          subprocess,
+          waitReadableDestroy,
+          waitWritableFinal,
+          waitWritableDestroy
+        })),
+        readableHighWaterMark,
+        writableHighWaterMark: subprocessStdin.writableHighWaterMark,
+        readableObjectMode,
+        writableObjectMode: subprocessStdin.writableObjectMode,
+        encoding: readableEncoding
+      });
+      onStdoutFinished({
+        subprocessStdout,
+        onStdoutDataDone,
+        readable: duplex2,
+        subprocess,
+        subprocessStdin
+      });
+      onStdinFinished(subprocessStdin, duplex2, subprocessStdout);
+      return duplex2;
+    };
+    onDuplexDestroy = async ({ subprocessStdout, subprocessStdin, subprocess, waitReadableDestroy, waitWritableFinal, waitWritableDestroy }, error62) => {
+      await Promise.all([
+        onReadableDestroy({ subprocessStdout, subprocess, waitReadableDestroy }, error62),
+        onWritableDestroy({
+          subprocessStdin,
+          subprocess,
+          waitWritableFinal,
+          waitWritableDestroy
+        }, error62)
+      ]);
+    };
+  }
+});
+
+// node_modules/execa/lib/convert/iterable.js
+var createIterable, iterateOnStdoutData;
+var init_iterable = __esm({
+  "node_modules/execa/lib/convert/iterable.js"() {
+    init_encoding_option();
+    init_fd_options();
+    init_iterate();
+    createIterable = (subprocess, encoding, {
+      from,
+      binary: binaryOption = false,
+      preserveNewlines = false
+    } = {}) => {
+      const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
+      const subprocessStdout = getFromStream(subprocess, from);
+      const onStdoutData = iterateOnSubprocessStream({
+        subprocessStdout,
+        subprocess,
+        binary,
+        shouldEncode: true,
+        encoding,
+        preserveNewlines
+      });
+      return iterateOnStdoutData(onStdoutData, subprocessStdout, subprocess);
+    };
+    iterateOnStdoutData = async function* (onStdoutData, subprocessStdout, subprocess) {
+      try {
+        yield* onStdoutData;
+      } finally {
+        if (subprocessStdout.readable) {
+          subprocessStdout.destroy();
+        }
+        await subprocess;
+      }
+    };
+  }
+});
+
+// node_modules/execa/lib/convert/add.js
+var addConvertedStreams;
+var init_add = __esm({
+  "node_modules/execa/lib/convert/add.js"() {
+    init_concurrent();
+    init_readable();
+    init_writable();
+    init_duplex();
+    init_iterable();
+    addConvertedStreams = (subprocess, { encoding }) => {
+      const concurrentStreams = initializeConcurrentStreams();
+      subprocess.readable = createReadable.bind(void 0, { subprocess, concurrentStreams, encoding });
+      subprocess.writable = createWritable.bind(void 0, { subprocess, concurrentStreams });
+      subprocess.duplex = createDuplex.bind(void 0, { subprocess, concurrentStreams, encoding });
+      subprocess.iterable = createIterable.bind(void 0, subprocess, encoding);
+      subprocess[Symbol.asyncIterator] = createIterable.bind(void 0, subprocess, encoding, {});
+    };
+  }
+});
+
+// node_modules/execa/lib/methods/promise.js
+var mergePromise, nativePromisePrototype, descriptors;
+var init_promise = __esm({
+  "node_modules/execa/lib/methods/promise.js"() {
+    mergePromise = (subprocess, promise2) => {
+      for (const [property, descriptor] of descriptors) {
+        const value = descriptor.value.bind(promise2);
+        Reflect.defineProperty(subprocess, property, { ...descriptor, value });
+      }
+    };
+    nativePromisePrototype = (async () => {
+    })().constructor.prototype;
+    descriptors = ["then", "catch", "finally"].map((property) => [
+      property,
+      Reflect.getOwnPropertyDescriptor(nativePromisePrototype, property)
+    ]);
+  }
+});
+
+// node_modules/execa/lib/methods/main-async.js
+import { setMaxListeners } from "node:events";
+import { spawn } from "node:child_process";
+var execaCoreAsync, handleAsyncArguments, handleAsyncOptions, spawnSubprocessAsync, handlePromise, getAsyncResult;
+var init_main_async = __esm({
+  "node_modules/execa/lib/methods/main-async.js"() {
+    init_source();
+    init_command();
+    init_options();
+    init_fd_options();
+    init_shell();
+    init_methods();
+    init_result();
+    init_reject();
+    init_early_error();
+    init_handle_async();
+    init_strip_newline();
+    init_output_async();
+    init_kill();
+    init_cleanup();
+    init_setup();
+    init_all_async();
+    init_wait_subprocess();
+    init_add();
+    init_deferred();
+    init_promise();
+    execaCoreAsync = (rawFile, rawArguments, rawOptions, createNested) => {
+      const { file: file2, commandArguments, command: command2, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleAsyncArguments(rawFile, rawArguments, rawOptions);
+      const { subprocess, promise: promise2 } = spawnSubprocessAsync({
+        file: file2,
+        commandArguments,
+        options,
+        startTime,
+        verboseInfo,
+        command: command2,
+        escapedCommand,
+        fileDescriptors
+      });
+      subprocess.pipe = pipeToSubprocess.bind(void 0, {
+        source: subprocess,
+        sourcePromise: promise2,
+        boundOptions: {},
+        createNested
+      });
+      mergePromise(subprocess, promise2);
+      SUBPROCESS_OPTIONS.set(subprocess, { options, fileDescriptors });
+      return subprocess;
+    };
+    handleAsyncArguments = (rawFile, rawArguments, rawOptions) => {
+      const { command: command2, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
+      const { file: file2, commandArguments, options: normalizedOptions } = normalizeOptions(rawFile, rawArguments, rawOptions);
+      const options = handleAsyncOptions(normalizedOptions);
+      const fileDescriptors = handleStdioAsync(options, verboseInfo);
+      return {
+        file: file2,
+        commandArguments,
+        command: command2,
+        escapedCommand,
+        startTime,
+        verboseInfo,
+        options,
+        fileDescriptors
+      };
+    };
+    handleAsyncOptions = ({ timeout, signal: signal2, ...options }) => {
+      if (signal2 !== void 0) {
+        throw new TypeError('The "signal" option has been renamed to "cancelSignal" instead.');
+      }
+      return { ...options, timeoutDuration: timeout };
+    };
+    spawnSubprocessAsync = ({ file: file2, commandArguments, options, startTime, verboseInfo, command: command2, escapedCommand, fileDescriptors }) => {
+      let subprocess;
+      try {
+        subprocess = spawn(...concatenateShell(file2, commandArguments, options));
+      } catch (error62) {
+        return handleEarlyError({
+          error: error62,
+          command: command2,
+          escapedCommand,
+          fileDescriptors,
+          options,
+          startTime,
+          verboseInfo
+        });
+      }
+      const controller = new AbortController();
+      setMaxListeners(Number.POSITIVE_INFINITY, controller.signal);
+      const originalStreams = [...subprocess.stdio];
+      pipeOutputAsync(subprocess, fileDescriptors, controller);
+      cleanupOnExit(subprocess, options, controller);
+      const context = {};
+      const onInternalError = createDeferred();
+      subprocess.kill = subprocessKill.bind(void 0, {
+        kill: subprocess.kill.bind(subprocess),
+        options,
+        onInternalError,
+        context,
+        controller
+      });
+      subprocess.all = makeAllStream(subprocess, options);
+      addConvertedStreams(subprocess, options);
+      addIpcMethods(subprocess, options);
+      const promise2 = handlePromise({
+        subprocess,
+        options,
+        startTime,
+        verboseInfo,
+        fileDescriptors,
+        originalStreams,
+        command: command2,
+        escapedCommand,
+        context,
+        onInternalError,
+        controller
+      });
+      return { subprocess, promise: promise2 };
+    };
+    handlePromise = async ({ subprocess, options, startTime, verboseInfo, fileDescriptors, originalStreams, command: command2, escapedCommand, context, onInternalError, controller }) => {
+      const [
+        errorInfo,
+        [exitCode, signal2],
+        stdioResults,
+        allResult,
+        ipcOutput
+      ] = await waitForSubprocessResult({
+        subprocess,
+        options,
+        context,
+        verboseInfo,
+        fileDescriptors,
+        originalStreams,
+        onInternalError,
+        controller
+      });
+      controller.abort();
+      onInternalError.resolve();
+      const stdio = stdioResults.map((stdioResult, fdNumber) => stripNewline(stdioResult, options, fdNumber));
+      const all = stripNewline(allResult, options, "all");
+      const result = getAsyncResult({
+        errorInfo,
+        exitCode,
+        signal: signal2,
+        stdio,
+        all,
+        ipcOutput,
+        context,
+        options,
+        command: command2,
+        escapedCommand,
+        startTime
+      });
+      return handleResult(result, verboseInfo, options);
+    };
+    getAsyncResult = ({ errorInfo, exitCode, signal: signal2, stdio, all, ipcOutput, context, options, command: command2, escapedCommand, startTime }) => "error" in errorInfo ? makeError({
+      error: errorInfo.error,
+      command: command2,
+      escapedCommand,
+      timedOut: context.terminationReason === "timeout",
+      isCanceled: context.terminationReason === "cancel" || context.terminationReason === "gracefulCancel",
+      isGracefullyCanceled: context.terminationReason === "gracefulCancel",
+      isMaxBuffer: errorInfo.error instanceof MaxBufferError,
+      isForcefullyTerminated: context.isForcefullyTerminated,
+      exitCode,
+      signal: signal2,
+      stdio,
+      all,
+      ipcOutput,
+      options,
+      startTime,
+      isSync: false
+    }) : makeSuccessResult({
+      command: command2,
+      escapedCommand,
+      stdio,
+      all,
+      ipcOutput,
+      options,
+      startTime
+    });
+  }
+});
+
+// node_modules/execa/lib/methods/bind.js
+var mergeOptions, mergeOption, DEEP_OPTIONS;
+var init_bind = __esm({
+  "node_modules/execa/lib/methods/bind.js"() {
+    init_is_plain_obj();
+    init_specific();
+    mergeOptions = (boundOptions, options) => {
+      const newOptions = Object.fromEntries(
+        Object.entries(options).map(([optionName, optionValue]) => [
+          optionName,
+          mergeOption(optionName, boundOptions[optionName], optionValue)
+        ])
+      );
+      return { ...boundOptions, ...newOptions };
+    };
+    mergeOption = (optionName, boundOptionValue, optionValue) => {
+      if (DEEP_OPTIONS.has(optionName) && isPlainObject2(boundOptionValue) && isPlainObject2(optionValue)) {
+        return { ...boundOptionValue, ...optionValue };
+      }
+      return optionValue;
+    };
+    DEEP_OPTIONS = /* @__PURE__ */ new Set(["env", ...FD_SPECIFIC_OPTIONS]);
+  }
+});
+
+// node_modules/execa/lib/methods/create.js
+var createExeca, callBoundExeca, parseArguments;
+var init_create = __esm({
+  "node_modules/execa/lib/methods/create.js"() {
+    init_is_plain_obj();
+    init_parameters();
+    init_template();
+    init_main_sync();
+    init_main_async();
+    init_bind();
+    createExeca = (mapArguments, boundOptions, deepOptions, setBoundExeca) => {
+      const createNested = (mapArguments2, boundOptions2, setBoundExeca2) => createExeca(mapArguments2, boundOptions2, deepOptions, setBoundExeca2);
+      const boundExeca = (...execaArguments) => callBoundExeca({
+        mapArguments,
+        deepOptions,
+        boundOptions,
+        setBoundExeca,
+        createNested
+      }, ...execaArguments);
+      if (setBoundExeca !== void 0) {
+        setBoundExeca(boundExeca, createNested, boundOptions);
+      }
+      return boundExeca;
+    };
+    callBoundExeca = ({ mapArguments, deepOptions = {}, boundOptions = {}, setBoundExeca, createNested }, firstArgument, ...nextArguments) => {
+      if (isPlainObject2(firstArgument)) {
+        return createNested(mapArguments, mergeOptions(boundOptions, firstArgument), setBoundExeca);
+      }
+      const { file: file2, commandArguments, options, isSync } = parseArguments({
+        mapArguments,
+        firstArgument,
+        nextArguments,
+        deepOptions,
+        boundOptions
+      });
+      return isSync ? execaCoreSync(file2, commandArguments, options) : execaCoreAsync(file2, commandArguments, options, createNested);
+    };
+    parseArguments = ({ mapArguments, firstArgument, nextArguments, deepOptions, boundOptions }) => {
+      const callArguments = isTemplateString(firstArgument) ? parseTemplates(firstArgument, nextArguments) : [firstArgument, ...nextArguments];
+      const [initialFile, initialArguments, initialOptions] = normalizeParameters(...callArguments);
+      const mergedOptions = mergeOptions(mergeOptions(deepOptions, boundOptions), initialOptions);
+      const {
+        file: file2 = initialFile,
+        commandArguments = initialArguments,
+        options = mergedOptions,
+        isSync = false
+      } = mapArguments({ file: initialFile, commandArguments: initialArguments, options: mergedOptions });
+      return {
+        file: file2,
+        commandArguments,
+        options,
+        isSync
+      };
+    };
+  }
+});
+
+// node_modules/execa/lib/methods/command.js
+var mapCommandAsync, mapCommandSync, parseCommand, parseCommandString, SPACES_REGEXP;
+var init_command2 = __esm({
+  "node_modules/execa/lib/methods/command.js"() {
+    mapCommandAsync = ({ file: file2, commandArguments }) => parseCommand(file2, commandArguments);
+    mapCommandSync = ({ file: file2, commandArguments }) => ({ ...parseCommand(file2, commandArguments), isSync: true });
+    parseCommand = (command2, unusedArguments) => {
+      if (unusedArguments.length > 0) {
+        throw new TypeError(`The command and its arguments must be passed as a single string: ${command2} ${unusedArguments}.`);
+      }
+      const [file2, ...commandArguments] = parseCommandString(command2);
+      return { file: file2, commandArguments };
+    };
+    parseCommandString = (command2) => {
+      if (typeof command2 !== "string") {
+        throw new TypeError(`The command must be a string: ${String(command2)}.`);
+      }
+      const trimmedCommand = command2.trim();
+      if (trimmedCommand === "") {
+        return [];
+      }
+      const tokens = [];
+      for (const token of trimmedCommand.split(SPACES_REGEXP)) {
+        const previousToken = tokens.at(-1);
+        if (previousToken && previousToken.endsWith("\\")) {
+          tokens[tokens.length - 1] = `${previousToken.slice(0, -1)} ${token}`;
+        } else {
+          tokens.push(token);
+        }
+      }
+      return tokens;
+    };
+    SPACES_REGEXP = / +/g;
+  }
+});
+
+// node_modules/execa/lib/methods/script.js
+var setScriptSync, mapScriptAsync, mapScriptSync, getScriptOptions, getScriptStdinOption, deepScriptOptions;
+var init_script = __esm({
+  "node_modules/execa/lib/methods/script.js"() {
+    setScriptSync = (boundExeca, createNested, boundOptions) => {
+      boundExeca.sync = createNested(mapScriptSync, boundOptions);
+      boundExeca.s = boundExeca.sync;
+    };
+    mapScriptAsync = ({ options }) => getScriptOptions(options);
+    mapScriptSync = ({ options }) => ({ ...getScriptOptions(options), isSync: true });
+    getScriptOptions = (options) => ({ options: { ...getScriptStdinOption(options), ...options } });
+    getScriptStdinOption = ({ input: input2, inputFile, stdio }) => input2 === void 0 && inputFile === void 0 && stdio === void 0 ? { stdin: "inherit" } : {};
+    deepScriptOptions = { preferLocal: true };
+  }
+});
+
+// node_modules/execa/index.js
+var execa_exports = {};
+__export(execa_exports, {
+  $: () => $,
+  ExecaError: () => ExecaError,
+  ExecaSyncError: () => ExecaSyncError,
+  execa: () => execa,
+  execaCommand: () => execaCommand,
+  execaCommandSync: () => execaCommandSync,
+  execaNode: () => execaNode,
+  execaSync: () => execaSync,
+  getCancelSignal: () => getCancelSignal2,
+  getEachMessage: () => getEachMessage2,
+  getOneMessage: () => getOneMessage2,
+  parseCommandString: () => parseCommandString,
+  sendMessage: () => sendMessage2
+});
+var execa, execaSync, execaCommand, execaCommandSync, execaNode, $, sendMessage2, getOneMessage2, getEachMessage2, getCancelSignal2;
+var init_execa = __esm({
+  "node_modules/execa/index.js"() {
+    init_create();
+    init_command2();
+    init_node2();
+    init_script();
+    init_methods();
+    init_command2();
+    init_final_error();
+    execa = createExeca(() => ({}));
+    execaSync = createExeca(() => ({ isSync: true }));
+    execaCommand = createExeca(mapCommandAsync);
+    execaCommandSync = createExeca(mapCommandSync);
+    execaNode = createExeca(mapNode);
+    $ = createExeca(mapScriptAsync, {}, deepScriptOptions, setScriptSync);
+    ({
+      sendMessage: sendMessage2,
+      getOneMessage: getOneMessage2,
+      getEachMessage: getEachMessage2,
+      getCancelSignal: getCancelSignal2
+    } = getIpcExport());
   }
 });
 
@@ -11402,14 +19182,14 @@ var require_polyfills = __commonJS({
       fs.fstatSync = statFixSync(fs.fstatSync);
       fs.lstatSync = statFixSync(fs.lstatSync);
       if (fs.chmod && !fs.lchmod) {
-        fs.lchmod = function(path21, mode, cb) {
+        fs.lchmod = function(path25, mode, cb) {
           if (cb) process.nextTick(cb);
         };
         fs.lchmodSync = function() {
         };
       }
       if (fs.chown && !fs.lchown) {
-        fs.lchown = function(path21, uid, gid, cb) {
+        fs.lchown = function(path25, uid, gid, cb) {
           if (cb) process.nextTick(cb);
         };
         fs.lchownSync = function() {
@@ -11417,7 +19197,7 @@ var require_polyfills = __commonJS({
       }
       if (platform2 === "win32") {
         fs.rename = typeof fs.rename !== "function" ? fs.rename : (function(fs$rename) {
-          function rename2(from, to, cb) {
+          function rename3(from, to, cb) {
             var start = Date.now();
             var backoff = 0;
             fs$rename(from, to, function CB(er) {
@@ -11437,8 +19217,8 @@ var require_polyfills = __commonJS({
               if (cb) cb(er);
             });
           }
-          if (Object.setPrototypeOf) Object.setPrototypeOf(rename2, fs$rename);
-          return rename2;
+          if (Object.setPrototypeOf) Object.setPrototypeOf(rename3, fs$rename);
+          return rename3;
         })(fs.rename);
       }
       fs.read = typeof fs.read !== "function" ? fs.read : (function(fs$read) {
@@ -11476,9 +19256,9 @@ var require_polyfills = __commonJS({
         };
       })(fs.readSync);
       function patchLchmod(fs2) {
-        fs2.lchmod = function(path21, mode, callback) {
+        fs2.lchmod = function(path25, mode, callback) {
           fs2.open(
-            path21,
+            path25,
             constants6.O_WRONLY | constants6.O_SYMLINK,
             mode,
             function(err, fd) {
@@ -11494,8 +19274,8 @@ var require_polyfills = __commonJS({
             }
           );
         };
-        fs2.lchmodSync = function(path21, mode) {
-          var fd = fs2.openSync(path21, constants6.O_WRONLY | constants6.O_SYMLINK, mode);
+        fs2.lchmodSync = function(path25, mode) {
+          var fd = fs2.openSync(path25, constants6.O_WRONLY | constants6.O_SYMLINK, mode);
           var threw = true;
           var ret;
           try {
@@ -11516,8 +19296,8 @@ var require_polyfills = __commonJS({
       }
       function patchLutimes(fs2) {
         if (constants6.hasOwnProperty("O_SYMLINK") && fs2.futimes) {
-          fs2.lutimes = function(path21, at, mt, cb) {
-            fs2.open(path21, constants6.O_SYMLINK, function(er, fd) {
+          fs2.lutimes = function(path25, at, mt, cb) {
+            fs2.open(path25, constants6.O_SYMLINK, function(er, fd) {
               if (er) {
                 if (cb) cb(er);
                 return;
@@ -11529,8 +19309,8 @@ var require_polyfills = __commonJS({
               });
             });
           };
-          fs2.lutimesSync = function(path21, at, mt) {
-            var fd = fs2.openSync(path21, constants6.O_SYMLINK);
+          fs2.lutimesSync = function(path25, at, mt) {
+            var fd = fs2.openSync(path25, constants6.O_SYMLINK);
             var ret;
             var threw = true;
             try {
@@ -11648,11 +19428,11 @@ var require_legacy_streams = __commonJS({
         ReadStream,
         WriteStream
       };
-      function ReadStream(path21, options) {
-        if (!(this instanceof ReadStream)) return new ReadStream(path21, options);
+      function ReadStream(path25, options) {
+        if (!(this instanceof ReadStream)) return new ReadStream(path25, options);
         Stream.call(this);
         var self = this;
-        this.path = path21;
+        this.path = path25;
         this.fd = null;
         this.readable = true;
         this.paused = false;
@@ -11697,10 +19477,10 @@ var require_legacy_streams = __commonJS({
           self._read();
         });
       }
-      function WriteStream(path21, options) {
-        if (!(this instanceof WriteStream)) return new WriteStream(path21, options);
+      function WriteStream(path25, options) {
+        if (!(this instanceof WriteStream)) return new WriteStream(path25, options);
         Stream.call(this);
-        this.path = path21;
+        this.path = path25;
         this.fd = null;
         this.writable = true;
         this.flags = "w";
@@ -11840,17 +19620,17 @@ var require_graceful_fs = __commonJS({
       polyfills(fs2);
       fs2.gracefulify = patch;
       fs2.createReadStream = createReadStream2;
-      fs2.createWriteStream = createWriteStream2;
+      fs2.createWriteStream = createWriteStream3;
       var fs$readFile = fs2.readFile;
-      fs2.readFile = readFile9;
-      function readFile9(path21, options, cb) {
+      fs2.readFile = readFile12;
+      function readFile12(path25, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        return go$readFile(path21, options, cb);
-        function go$readFile(path22, options2, cb2, startTime) {
-          return fs$readFile(path22, options2, function(err) {
+        return go$readFile(path25, options, cb);
+        function go$readFile(path26, options2, cb2, startTime) {
+          return fs$readFile(path26, options2, function(err) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$readFile, [path22, options2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$readFile, [path26, options2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -11859,15 +19639,15 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$writeFile = fs2.writeFile;
-      fs2.writeFile = writeFile4;
-      function writeFile4(path21, data, options, cb) {
+      fs2.writeFile = writeFile7;
+      function writeFile7(path25, data, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        return go$writeFile(path21, data, options, cb);
-        function go$writeFile(path22, data2, options2, cb2, startTime) {
-          return fs$writeFile(path22, data2, options2, function(err) {
+        return go$writeFile(path25, data, options, cb);
+        function go$writeFile(path26, data2, options2, cb2, startTime) {
+          return fs$writeFile(path26, data2, options2, function(err) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$writeFile, [path22, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$writeFile, [path26, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -11878,14 +19658,14 @@ var require_graceful_fs = __commonJS({
       var fs$appendFile = fs2.appendFile;
       if (fs$appendFile)
         fs2.appendFile = appendFile;
-      function appendFile(path21, data, options, cb) {
+      function appendFile(path25, data, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        return go$appendFile(path21, data, options, cb);
-        function go$appendFile(path22, data2, options2, cb2, startTime) {
-          return fs$appendFile(path22, data2, options2, function(err) {
+        return go$appendFile(path25, data, options, cb);
+        function go$appendFile(path26, data2, options2, cb2, startTime) {
+          return fs$appendFile(path26, data2, options2, function(err) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$appendFile, [path22, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$appendFile, [path26, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -11895,8 +19675,8 @@ var require_graceful_fs = __commonJS({
       }
       var fs$copyFile = fs2.copyFile;
       if (fs$copyFile)
-        fs2.copyFile = copyFile2;
-      function copyFile2(src, dest, flags, cb) {
+        fs2.copyFile = copyFile3;
+      function copyFile3(src, dest, flags, cb) {
         if (typeof flags === "function") {
           cb = flags;
           flags = 0;
@@ -11914,33 +19694,33 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$readdir = fs2.readdir;
-      fs2.readdir = readdir5;
+      fs2.readdir = readdir7;
       var noReaddirOptionVersions = /^v[0-5]\./;
-      function readdir5(path21, options, cb) {
+      function readdir7(path25, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path22, options2, cb2, startTime) {
-          return fs$readdir(path22, fs$readdirCallback(
-            path22,
+        var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path26, options2, cb2, startTime) {
+          return fs$readdir(path26, fs$readdirCallback(
+            path26,
             options2,
             cb2,
             startTime
           ));
-        } : function go$readdir2(path22, options2, cb2, startTime) {
-          return fs$readdir(path22, options2, fs$readdirCallback(
-            path22,
+        } : function go$readdir2(path26, options2, cb2, startTime) {
+          return fs$readdir(path26, options2, fs$readdirCallback(
+            path26,
             options2,
             cb2,
             startTime
           ));
         };
-        return go$readdir(path21, options, cb);
-        function fs$readdirCallback(path22, options2, cb2, startTime) {
+        return go$readdir(path25, options, cb);
+        function fs$readdirCallback(path26, options2, cb2, startTime) {
           return function(err, files) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
               enqueue([
                 go$readdir,
-                [path22, options2, cb2],
+                [path26, options2, cb2],
                 err,
                 startTime || Date.now(),
                 Date.now()
@@ -12011,7 +19791,7 @@ var require_graceful_fs = __commonJS({
         enumerable: true,
         configurable: true
       });
-      function ReadStream(path21, options) {
+      function ReadStream(path25, options) {
         if (this instanceof ReadStream)
           return fs$ReadStream.apply(this, arguments), this;
         else
@@ -12031,7 +19811,7 @@ var require_graceful_fs = __commonJS({
           }
         });
       }
-      function WriteStream(path21, options) {
+      function WriteStream(path25, options) {
         if (this instanceof WriteStream)
           return fs$WriteStream.apply(this, arguments), this;
         else
@@ -12049,22 +19829,22 @@ var require_graceful_fs = __commonJS({
           }
         });
       }
-      function createReadStream2(path21, options) {
-        return new fs2.ReadStream(path21, options);
+      function createReadStream2(path25, options) {
+        return new fs2.ReadStream(path25, options);
       }
-      function createWriteStream2(path21, options) {
-        return new fs2.WriteStream(path21, options);
+      function createWriteStream3(path25, options) {
+        return new fs2.WriteStream(path25, options);
       }
       var fs$open = fs2.open;
       fs2.open = open5;
-      function open5(path21, flags, mode, cb) {
+      function open5(path25, flags, mode, cb) {
         if (typeof mode === "function")
           cb = mode, mode = null;
-        return go$open(path21, flags, mode, cb);
-        function go$open(path22, flags2, mode2, cb2, startTime) {
-          return fs$open(path22, flags2, mode2, function(err, fd) {
+        return go$open(path25, flags, mode, cb);
+        function go$open(path26, flags2, mode2, cb2, startTime) {
+          return fs$open(path26, flags2, mode2, function(err, fd) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$open, [path22, flags2, mode2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$open, [path26, flags2, mode2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -12555,11 +20335,11 @@ var require_mtime_precision = __commonJS({
     function probe(file2, fs, callback) {
       const cachedPrecision = fs[cacheSymbol];
       if (cachedPrecision) {
-        return fs.stat(file2, (err, stat5) => {
+        return fs.stat(file2, (err, stat6) => {
           if (err) {
             return callback(err);
           }
-          callback(null, stat5.mtime, cachedPrecision);
+          callback(null, stat6.mtime, cachedPrecision);
         });
       }
       const mtime = new Date(Math.ceil(Date.now() / 1e3) * 1e3 + 5);
@@ -12567,13 +20347,13 @@ var require_mtime_precision = __commonJS({
         if (err) {
           return callback(err);
         }
-        fs.stat(file2, (err2, stat5) => {
+        fs.stat(file2, (err2, stat6) => {
           if (err2) {
             return callback(err2);
           }
-          const precision = stat5.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
+          const precision = stat6.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
           Object.defineProperty(fs, cacheSymbol, { value: precision });
-          callback(null, stat5.mtime, precision);
+          callback(null, stat6.mtime, precision);
         });
       });
     }
@@ -12593,7 +20373,7 @@ var require_mtime_precision = __commonJS({
 var require_lockfile = __commonJS({
   "node_modules/proper-lockfile/lib/lockfile.js"(exports, module) {
     "use strict";
-    var path21 = __require("path");
+    var path25 = __require("path");
     var fs = require_graceful_fs();
     var retry = require_retry2();
     var onExit2 = require_signal_exit();
@@ -12604,7 +20384,7 @@ var require_lockfile = __commonJS({
     }
     function resolveCanonicalPath(file2, options, callback) {
       if (!options.realpath) {
-        return callback(null, path21.resolve(file2));
+        return callback(null, path25.resolve(file2));
       }
       options.fs.realpath(file2, callback);
     }
@@ -12627,14 +20407,14 @@ var require_lockfile = __commonJS({
         if (options.stale <= 0) {
           return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file: file2 }));
         }
-        options.fs.stat(lockfilePath, (err2, stat5) => {
+        options.fs.stat(lockfilePath, (err2, stat6) => {
           if (err2) {
             if (err2.code === "ENOENT") {
               return acquireLock(file2, { ...options, stale: 0 }, callback);
             }
             return callback(err2);
           }
-          if (!isLockStale(stat5, options)) {
+          if (!isLockStale(stat6, options)) {
             return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file: file2 }));
           }
           removeLock(file2, options, (err3) => {
@@ -12646,8 +20426,8 @@ var require_lockfile = __commonJS({
         });
       });
     }
-    function isLockStale(stat5, options) {
-      return stat5.mtime.getTime() < Date.now() - options.stale;
+    function isLockStale(stat6, options) {
+      return stat6.mtime.getTime() < Date.now() - options.stale;
     }
     function removeLock(file2, options, callback) {
       options.fs.rmdir(getLockFile(file2, options), (err) => {
@@ -12665,7 +20445,7 @@ var require_lockfile = __commonJS({
       lock2.updateDelay = lock2.updateDelay || options.update;
       lock2.updateTimeout = setTimeout(() => {
         lock2.updateTimeout = null;
-        options.fs.stat(lock2.lockfilePath, (err, stat5) => {
+        options.fs.stat(lock2.lockfilePath, (err, stat6) => {
           const isOverThreshold = lock2.lastUpdate + options.stale < Date.now();
           if (err) {
             if (err.code === "ENOENT" || isOverThreshold) {
@@ -12674,7 +20454,7 @@ var require_lockfile = __commonJS({
             lock2.updateDelay = 1e3;
             return updateLock(file2, options);
           }
-          const isMtimeOurs = lock2.mtime.getTime() === stat5.mtime.getTime();
+          const isMtimeOurs = lock2.mtime.getTime() === stat6.mtime.getTime();
           if (!isMtimeOurs) {
             return setLockAsCompromised(
               file2,
@@ -12799,11 +20579,11 @@ var require_lockfile = __commonJS({
         if (err) {
           return callback(err);
         }
-        options.fs.stat(getLockFile(file3, options), (err2, stat5) => {
+        options.fs.stat(getLockFile(file3, options), (err2, stat6) => {
           if (err2) {
             return err2.code === "ENOENT" ? callback(null, false) : callback(err2);
           }
-          return callback(null, !isLockStale(stat5, options));
+          return callback(null, !isLockStale(stat6, options));
         });
       });
     }
@@ -12895,27 +20675,27 @@ var require_adapter = __commonJS({
 var require_proper_lockfile = __commonJS({
   "node_modules/proper-lockfile/index.js"(exports, module) {
     "use strict";
-    var lockfile2 = require_lockfile();
+    var lockfile4 = require_lockfile();
     var { toPromise, toSync, toSyncOptions } = require_adapter();
     async function lock(file2, options) {
-      const release = await toPromise(lockfile2.lock)(file2, options);
+      const release = await toPromise(lockfile4.lock)(file2, options);
       return toPromise(release);
     }
     function lockSync(file2, options) {
-      const release = toSync(lockfile2.lock)(file2, toSyncOptions(options));
+      const release = toSync(lockfile4.lock)(file2, toSyncOptions(options));
       return toSync(release);
     }
     function unlock(file2, options) {
-      return toPromise(lockfile2.unlock)(file2, options);
+      return toPromise(lockfile4.unlock)(file2, options);
     }
     function unlockSync(file2, options) {
-      return toSync(lockfile2.unlock)(file2, toSyncOptions(options));
+      return toSync(lockfile4.unlock)(file2, toSyncOptions(options));
     }
     function check2(file2, options) {
-      return toPromise(lockfile2.check)(file2, options);
+      return toPromise(lockfile4.check)(file2, options);
     }
     function checkSync(file2, options) {
-      return toSync(lockfile2.check)(file2, toSyncOptions(options));
+      return toSync(lockfile4.check)(file2, toSyncOptions(options));
     }
     module.exports = lock;
     module.exports.lock = lock;
@@ -12952,7 +20732,7 @@ function errorMessage(error62) {
 }
 
 // src/cli/commands.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -12973,6 +20753,7 @@ var {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
+import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -13833,10 +21614,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path21) {
-  if (!path21)
+function getElementAtPath(obj, path25) {
+  if (!path25)
     return obj;
-  return path21.reduce((acc, key) => acc?.[key], obj);
+  return path25.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -14176,11 +21957,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path21, issues) {
+function prefixIssues(path25, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path21);
+    iss.path.unshift(path25);
     return iss;
   });
 }
@@ -14427,7 +22208,7 @@ function defineLazyInternal(inst, key, compute) {
     }
   });
 }
-function installLazyProp(inst, key, make, enumerable) {
+function installLazyProp(inst, key, make2, enumerable) {
   const proto = claim(inst, key);
   if (!proto)
     return;
@@ -14436,7 +22217,7 @@ function installLazyProp(inst, key, make, enumerable) {
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
       Object.defineProperty(this, key, desc);
-      desc.value = make(this);
+      desc.value = make2(this);
       Object.defineProperty(this, key, desc);
       return desc.value;
     },
@@ -14618,12 +22399,12 @@ var $ZodError = $constructor("$ZodError", initializer);
 var $ZodRealError = $constructor("$ZodError", initializer, void 0, {
   Parent: Error
 });
-function node(obj, key, make) {
+function node(obj, key, make2) {
   if (!Object.prototype.hasOwnProperty.call(obj, key)) {
     if (key === "__proto__") {
-      Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(obj, key, { value: make2(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key] = make();
+      obj[key] = make2();
     }
   }
   return obj[key];
@@ -14642,16 +22423,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path21 = []) => {
+  const processError = (error63, path25 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path21, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path21, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path21, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else {
-        const fullpath = [...path21, ...issue2.path];
+        const fullpath = [...path25, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -14690,17 +22471,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path21 = []) => {
+  const processError = (error63, path25 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path21, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path21, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path21, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else {
-        const fullpath = [...path21, ...issue2.path];
+        const fullpath = [...path25, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -14739,8 +22520,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path21 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path21) {
+  const path25 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path25) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -30204,12 +37985,12 @@ __export(checks_exports2, {
 
 // node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-function _lazyMethod(proto, key, make) {
+function _lazyMethod(proto, key, make2) {
   Object.defineProperty(proto, key, {
     configurable: true,
     enumerable: false,
     get() {
-      const value = make(this);
+      const value = make2(this);
       Object.defineProperty(this, key, { value, configurable: true, writable: true });
       return value;
     },
@@ -31878,13 +39659,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path21 = ref.slice(1).split("/").filter(Boolean);
-  if (path21.length === 0) {
+  const path25 = ref.slice(1).split("/").filter(Boolean);
+  if (path25.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path21[0] === defsKey) {
-    const key = path21[1] === void 0 ? void 0 : decodeJSONPointerSegment(path21[1]);
+  if (path25[0] === defsKey) {
+    const key = path25[1] === void 0 ? void 0 : decodeJSONPointerSegment(path25[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -32764,6 +40545,7 @@ var address = external_exports.string().refine((s) => parseAddress(s) !== void 0
 var subnet = external_exports.string().refine((s) => parseSubnet(s) !== void 0, {
   error: 'must be an IPv4 subnet in CIDR form such as "10.224.0.0/24" (host bits zero), or "auto"'
 });
+var PORT = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})$/;
 var debianPackage = external_exports.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, {
   error: 'must be a Debian package name such as "postgresql" or "curl=7.88.1-10"'
 });
@@ -32781,13 +40563,75 @@ var imageSchema = external_exports.strictObject({
   ),
   size: size("file-system size", 256 * 2 ** 20, 64 * 2 ** 30).default("1G").describe("Apparent size of the image file system; the file is sparse.")
 });
+var duration3 = external_exports.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, { error: 'must be a duration such as "200ms", "5s" or "2m"' });
+var command = external_exports.union([external_exports.string().min(1), external_exports.array(external_exports.string()).min(1)], {
+  error: "must be a shell command string, or a list of program and arguments"
+});
+var serviceSchema = external_exports.strictObject({
+  command: command.describe(
+    "The program to run: a shell command, or a list of program and arguments."
+  ),
+  user: external_exports.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "must be a user name in the guest" }).optional().describe("User to run as (default root)."),
+  workdir: external_exports.string().regex(/^\//, { error: "must be an absolute path in the guest" }).optional().describe("Working directory."),
+  env: external_exports.record(
+    external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }),
+    external_exports.string()
+  ).default({}).describe("Environment variables.")
+});
+var healthcheckSchema = external_exports.strictObject({
+  command: command.optional().describe("A command in the guest that exits 0 when the machine is healthy."),
+  tcp: external_exports.number().int().min(1).max(65535).optional().describe("A TCP port in the guest that accepts connections when healthy."),
+  interval: duration3.default("200ms").describe("Time between tries."),
+  retries: external_exports.number().int().min(1).max(1e5).default(150).describe("Tries before the machine counts as unhealthy."),
+  timeout: duration3.default("10s").describe("How long one try may take.")
+}).refine((h2) => h2.command === void 0 !== (h2.tcp === void 0), {
+  error: "must have exactly one of command and tcp"
+});
 var machineSchema = external_exports.strictObject({
   image: name.optional().describe("Image to boot; may be left out when the config has one image."),
   address: external_exports.union([external_exports.literal("auto"), address]).default("auto").describe('IPv4 address on the environment network, or "auto".'),
-  memory: size("memory size", 32 * 2 ** 20, 16 * 2 ** 30).default("256M").describe("Guest memory; host memory is used only as the guest touches it.")
+  memory: size("memory size", 32 * 2 ** 20, 16 * 2 ** 30).default("256M").describe("Guest memory; host memory is used only as the guest touches it."),
+  ports: external_exports.array(
+    external_exports.string().regex(PORT, {
+      error: 'must be "HOST_PORT:GUEST_PORT" or "HOST_ADDRESS:HOST_PORT:GUEST_PORT", such as "127.0.0.1:15432:5432"'
+    })
+  ).default([]).describe(
+    "Host ports forwarded to guest ports while the environment lives; implies network.host."
+  ),
+  shares: external_exports.array(
+    external_exports.strictObject({
+      host: external_exports.string().min(1).describe("Host directory, relative to the config file."),
+      guest: external_exports.string().regex(/^\/[^\0]*$/, {
+        error: 'must be an absolute path in the guest, such as "/workspace"'
+      }).describe("Where the directory appears in the guest."),
+      readonly: external_exports.boolean().default(false).describe("Mount it read-only (enforced on the host side).")
+    })
+  ).default([]).describe("Host directories mounted into the guest."),
+  boot: external_exports.string().optional().describe(
+    "Shell script run as root when the machine boots, after what it depends on; up fails when it fails."
+  ),
+  services: external_exports.record(name, serviceSchema).default({}).describe(
+    "Long-running programs the machine starts after its boot script; logs: umlenv logs NAME --service S."
+  ),
+  healthcheck: healthcheckSchema.optional().describe("What makes the machine healthy; up waits for it."),
+  depends_on: external_exports.union([
+    external_exports.array(name),
+    external_exports.record(
+      name,
+      external_exports.strictObject({
+        condition: external_exports.enum(["started", "healthy", "completed"]).default("started")
+      })
+    )
+  ]).default([]).describe(
+    "Machines whose condition (started, completed, healthy) this machine's boot script and services wait for."
+  )
 });
 var networkSchema = external_exports.strictObject({
-  subnet: external_exports.union([external_exports.literal("auto"), subnet]).default("auto").describe('Subnet of the environment network, or "auto".')
+  subnet: external_exports.union([external_exports.literal("auto"), subnet]).default("auto").describe('Subnet of the environment network, or "auto" for a free one leased from the pool.'),
+  host: external_exports.boolean().default(false).describe(
+    "Link the network to the host with a tap device, so host-side steps reach the machines."
+  ),
+  nat: external_exports.boolean().default(false).describe("Let machines reach the outside through the host's default route; implies host.")
 });
 var configSchema = external_exports.strictObject({
   version: external_exports.literal(1).optional().describe("Config format version."),
@@ -32796,7 +40640,10 @@ var configSchema = external_exports.strictObject({
     name,
     machineSchema.nullable().transform((m) => m ?? machineSchema.parse({}))
   ).refine((r) => Object.keys(r).length > 0, { error: "must define at least one machine" }).describe("Machines by name; each becomes a host name on the environment network."),
-  network: networkSchema.default({ subnet: "auto" })
+  kernel: external_exports.string().min(1).optional().describe(
+    `Guest kernel: "stock" (Debian's linux.uml), "minimal" (umlenv kernel build), or a path. Default: minimal when built, else stock.`
+  ),
+  network: networkSchema.default({ subnet: "auto", host: false, nat: false })
 });
 function configJsonSchema() {
   return external_exports.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
@@ -32829,7 +40676,7 @@ function parseConfig(text, file2 = "umlenv.yml") {
   if (doc.errors.length) {
     const e = doc.errors[0];
     throw new ConfigError(
-      `${at(e.pos[0])}: malformed YAML: ${yamlProblem(e.code, e.message, text.slice(e.pos[0], e.pos[1]))}`,
+      `${at(e.pos[0])}: malformed YAML: ${yamlProblem(e.code, e.message, keyAt(text, e.pos[0]))}`,
       "fix the YAML at that line"
     );
   }
@@ -32855,6 +40702,11 @@ function parseConfig(text, file2 = "umlenv.yml") {
     );
   }
   return resolve(result.data, file2, locate);
+}
+function keyAt(text, offset) {
+  const rest = text.slice(offset);
+  const quoted = /^(["'])(.*?)\1/.exec(rest);
+  return quoted ? quoted[2] : (/^[^:\n]*/.exec(rest)?.[0] ?? "").trim();
 }
 function yamlProblem(code, message, source) {
   if (code === "DUPLICATE_KEY")
@@ -33003,31 +40855,162 @@ function resolve(raw, file2, locate) {
         );
       taken.set(address2, name2);
     }
-    machines.push({ name: name2, image, address: address2, memoryBytes: parseSize(m.memory) });
+    const ports = m.ports.map((spec, i2) => parsePort(spec, `machines.${name2}.ports.${i2}`, fail));
+    const shares = m.shares.map((sh, i2) => ({
+      host: path.resolve(path.dirname(file2), sh.host),
+      guest: sh.guest,
+      readonly: sh.readonly,
+      key: `machines.${name2}.shares.${i2}`
+    }));
+    for (const sh of shares) {
+      let isDir = false;
+      try {
+        isDir = statSync(sh.host).isDirectory();
+      } catch {
+      }
+      if (!isDir)
+        fail(
+          `${sh.key}.host`,
+          `"${sh.host}" is not an existing directory`,
+          "create it, or fix the path (relative paths start at the config file)"
+        );
+    }
+    machines.push({
+      name: name2,
+      boot: m.boot,
+      services: Object.entries(m.services).map(([sname, sv]) => ({
+        name: sname,
+        argv: argvOf(sv.command),
+        user: sv.user,
+        workdir: sv.workdir,
+        env: sv.env
+      })),
+      healthcheck: m.healthcheck && healthOf(m.healthcheck),
+      dependsOn: Array.isArray(m.depends_on) ? m.depends_on.map((d) => ({ machine: d, condition: "started" })) : Object.entries(m.depends_on).map(([d, c3]) => ({ machine: d, condition: c3.condition })),
+      image,
+      address: address2,
+      memoryBytes: parseSize(m.memory),
+      ports,
+      shares: shares.map(({ key: _key, ...sh }) => sh)
+    });
   }
   if (subnet2) {
     const room = broadcast(subnet2) - subnet2.base - 2;
     if (machines.length > room) {
       fail(
         "network.subnet",
-        `${formatSubnet(subnet2)} has room for ${room} machines, the config asks for ${machines.length}`,
+        `${formatSubnet(subnet2)} has room for ${room} machine${room === 1 ? "" : "s"}, the config asks for ${machines.length}`,
         "use a larger subnet"
       );
     }
   }
-  return { file: path.resolve(file2), images, machines, subnet: subnet2 };
+  const published = /* @__PURE__ */ new Map();
+  for (const m of machines) {
+    for (const [i2, p] of m.ports.entries()) {
+      const key = `${p.hostAddress}:${p.hostPort}`;
+      const other = published.get(key);
+      if (other)
+        fail(
+          `machines.${m.name}.ports.${i2}`,
+          `host port ${key} is already published by ${other}`,
+          "give every published port its own host port"
+        );
+      published.set(key, `machine ${m.name}`);
+    }
+  }
+  checkDependencies(machines, fail);
+  const nat = raw.network.nat;
+  const host = raw.network.host || nat || published.size > 0;
+  const kernel = raw.kernel && !["stock", "minimal"].includes(raw.kernel) && raw.kernel.includes("/") ? path.resolve(path.dirname(file2), raw.kernel) : raw.kernel;
+  return { file: path.resolve(file2), images, machines, subnet: subnet2, host, nat, kernel };
+}
+function parsePort(spec, key, fail) {
+  const [, address2 = "127.0.0.1", hostPort, guestPort] = PORT.exec(spec);
+  const valid = (n2) => n2 >= 1 && n2 <= 65535;
+  if (parseAddress(address2) === void 0)
+    fail(
+      key,
+      `"${spec}" has an invalid host address ${address2}`,
+      "use an IPv4 address such as 127.0.0.1, or leave it out"
+    );
+  if (!valid(Number(hostPort)) || !valid(Number(guestPort)))
+    fail(key, `"${spec}" has a port outside 1-65535`, "use ports from 1 to 65535");
+  return { hostAddress: address2, hostPort: Number(hostPort), guestPort: Number(guestPort) };
+}
+function argvOf(command2) {
+  return typeof command2 === "string" ? ["sh", "-c", command2] : command2;
+}
+function parseDuration(text) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
+  return Number(m[1]) * { ms: 1, s: 1e3, m: 6e4 }[m[2]];
+}
+function healthOf(h2) {
+  const argv = h2.tcp !== void 0 ? [
+    "perl",
+    "-MIO::Socket::INET",
+    "-e",
+    `IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => ${h2.tcp}, Timeout => 2) or exit 1`
+  ] : argvOf(h2.command);
+  const label = h2.tcp !== void 0 ? `tcp ${h2.tcp}` : typeof h2.command === "string" ? h2.command : h2.command.join(" ");
+  return {
+    argv,
+    label,
+    intervalMs: parseDuration(h2.interval),
+    retries: h2.retries,
+    timeoutMs: parseDuration(h2.timeout)
+  };
+}
+function checkDependencies(machines, fail) {
+  const byName = new Map(machines.map((m) => [m.name, m]));
+  for (const m of machines) {
+    for (const d of m.dependsOn) {
+      const key = `machines.${m.name}.depends_on`;
+      const target = byName.get(d.machine);
+      if (d.machine === m.name)
+        fail(key, `machine ${m.name} depends on itself`, "remove it from its own depends_on");
+      if (!target)
+        fail(
+          key,
+          `unknown machine "${d.machine}"`,
+          `use one of: ${[...byName.keys()].filter((n2) => n2 !== m.name).join(", ")}`
+        );
+      if (d.condition === "healthy" && !target.healthcheck) {
+        fail(
+          key,
+          `condition healthy of ${d.machine} needs a healthcheck on ${d.machine}`,
+          `add healthcheck: to ${d.machine}, or use condition: started or completed`
+        );
+      }
+    }
+  }
+  const state = /* @__PURE__ */ new Map();
+  const visit2 = (name2, trail) => {
+    if (state.get(name2) === "done") return;
+    if (state.get(name2) === "visiting") {
+      const cycle = [...trail.slice(trail.indexOf(name2)), name2];
+      fail(
+        `machines.${cycle[0]}.depends_on`,
+        `depends_on forms a cycle: ${cycle.join(" \u2192 ")}`,
+        "remove one of these dependencies; machines cannot wait for each other"
+      );
+    }
+    state.set(name2, "visiting");
+    for (const d of byName.get(name2).dependsOn) visit2(d.machine, [...trail, name2]);
+    state.set(name2, "done");
+  };
+  for (const m of machines) visit2(m.name, []);
 }
 
 // src/environment/down.ts
-import { rm as rm2, stat } from "node:fs/promises";
-import path5 from "node:path";
+import { rm as rm3, stat } from "node:fs/promises";
+import path11 from "node:path";
 
 // src/host/process.ts
 import { readFile as readFile2, readdir } from "node:fs/promises";
 async function startTimeOf(pid) {
   try {
-    const stat5 = await readFile2(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    const stat6 = await readFile2(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
     return fields[19];
   } catch {
     return void 0;
@@ -33044,8 +41027,8 @@ async function isAlive(ref) {
 }
 async function readStat(pid) {
   try {
-    const stat5 = await readFile2(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    const stat6 = await readFile2(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
     return { state: fields[0], startTime: fields[19] };
   } catch {
     return void 0;
@@ -33128,7 +41111,8 @@ var FrameDecoder = class {
     const frames = [];
     while (this.buffer.length >= HEADER_BYTES) {
       const length = this.buffer.readUInt32BE(5);
-      if (length > MAX_PAYLOAD) throw new Error(`frame of ${length} bytes exceeds the ${MAX_PAYLOAD}-byte limit`);
+      if (length > MAX_PAYLOAD)
+        throw new Error(`frame of ${length} bytes exceeds the ${MAX_PAYLOAD}-byte limit`);
       if (this.buffer.length < HEADER_BYTES + length) break;
       frames.push({
         type: this.buffer.toString("latin1", 0, 1),
@@ -33142,13 +41126,15 @@ var FrameDecoder = class {
 };
 function encodeFields(fields) {
   for (const [tag, value] of fields) {
-    if (value.includes("\0")) throw new Error(`field ${tag} contains a NUL byte: ${JSON.stringify(value)}`);
+    if (value.includes("\0"))
+      throw new Error(`field ${tag} contains a NUL byte: ${JSON.stringify(value)}`);
   }
   return Buffer.from(fields.map(([tag, value]) => tag + value).join("\0"));
 }
 function encodeExec(req) {
   return encodeFields([
     ...req.cwd ? [["d", req.cwd]] : [],
+    ...req.user ? [["u", req.user]] : [],
     ...Object.entries(req.env ?? {}).map(([k, v]) => ["e", `${k}=${v}`]),
     ...req.argv.map((a2) => ["a", a2])
   ]);
@@ -33300,7 +41286,143 @@ async function listEnvDirs() {
 }
 
 // src/environment/teardown.ts
-import { rm } from "node:fs/promises";
+import { rm as rm2 } from "node:fs/promises";
+
+// src/network/firewall.ts
+init_execa();
+
+// src/network/hostlink.ts
+init_execa();
+import { createHash } from "node:crypto";
+import { readdir as readdir3, readFile as readFile4, rm, writeFile as writeFile2 } from "node:fs/promises";
+import path10 from "node:path";
+var TAP_PREFIX = "ue-";
+function tapName(envId) {
+  return TAP_PREFIX + createHash("sha256").update(envId).digest("hex").slice(0, 10);
+}
+async function ip(args) {
+  const r = await execa("ip", args, { reject: false });
+  if (r.exitCode !== 0)
+    throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+}
+async function createTap(name2, gatewayCidr) {
+  await ip(["tuntap", "add", "dev", name2, "mode", "tap"]);
+  await ip(["address", "add", gatewayCidr, "dev", name2]);
+  await ip(["link", "set", name2, "up"]);
+}
+async function deleteTap(name2) {
+  const r = await execa("ip", ["link", "delete", name2], { reject: false });
+  if (r.exitCode !== 0 && !/Cannot find device/.test(r.stderr))
+    throw new Error(`ip link delete ${name2}: ${r.stderr.trim()}`);
+}
+function requireNetAdmin() {
+  if (process.getuid?.() === 0) return;
+  throw new UmlenvError(
+    "linking machines to the host needs root (CAP_NET_ADMIN): network.host, network.nat and ports create a tap device and firewall rules",
+    "run umlenv as root, or drop network.host, network.nat and ports: environments without a host link need no privileges for networking"
+  );
+}
+var FORWARD = "/proc/sys/net/ipv4/ip_forward";
+function forwardingDir() {
+  return path10.join(stateDir(), "forwarding");
+}
+async function useForwarding(envId) {
+  const { mkdir: mkdir7 } = await import("node:fs/promises");
+  await mkdir7(forwardingDir(), { recursive: true });
+  await writeFile2(path10.join(forwardingDir(), `${envId}.user`), "");
+  if ((await readFile4(FORWARD, "utf8")).trim() === "0") {
+    await writeFile2(path10.join(forwardingDir(), "switched-on"), "");
+    await writeFile2(FORWARD, "1");
+  }
+}
+async function releaseForwarding(envId) {
+  await rm(path10.join(forwardingDir(), `${envId}.user`), { force: true });
+  const left = (await readdir3(forwardingDir()).catch(() => [])).filter(
+    (f) => f.endsWith(".user")
+  );
+  if (left.length) return;
+  const switchedOn = path10.join(forwardingDir(), "switched-on");
+  if (await readFile4(switchedOn).then(
+    () => true,
+    () => false
+  )) {
+    await writeFile2(FORWARD, "0");
+    await rm(switchedOn, { force: true });
+  }
+  await rm(forwardingDir(), { recursive: true, force: true });
+}
+async function hostNameservers() {
+  const text = await readFile4("/etc/resolv.conf", "utf8").catch(() => "");
+  return [...text.matchAll(/^nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]).filter((a2) => !a2.startsWith("127."));
+}
+
+// src/network/firewall.ts
+function ruleTag(envId) {
+  return `umlenv:${envId}`;
+}
+function firewallRules(tap, subnet2, nat) {
+  const established = ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"];
+  const rules = [
+    { table: "filter", chain: "INPUT", spec: ["-i", tap, ...established] },
+    { table: "filter", chain: "INPUT", spec: ["-i", tap, "-j", "DROP"] }
+  ];
+  if (nat) {
+    rules.push(
+      { table: "filter", chain: "FORWARD", spec: ["-o", tap, ...established] },
+      {
+        table: "filter",
+        chain: "FORWARD",
+        spec: ["-i", tap, "!", "-o", `${TAP_PREFIX}+`, "-j", "ACCEPT"]
+      },
+      {
+        table: "nat",
+        chain: "POSTROUTING",
+        spec: ["-s", formatSubnet(subnet2), "!", "-o", tap, "-j", "MASQUERADE"]
+      }
+    );
+  }
+  rules.push(
+    { table: "filter", chain: "FORWARD", spec: ["-i", tap, "-j", "DROP"] },
+    { table: "filter", chain: "FORWARD", spec: ["-o", tap, "-j", "DROP"] }
+  );
+  return rules;
+}
+async function applyRules(tag, rules) {
+  const positions = /* @__PURE__ */ new Map();
+  for (const rule of rules) {
+    const key = `${rule.table}/${rule.chain}`;
+    const position = (positions.get(key) ?? 0) + 1;
+    positions.set(key, position);
+    const op = rule.table === "nat" ? ["-A", rule.chain] : ["-I", rule.chain, String(position)];
+    await iptables([
+      "-w",
+      "-t",
+      rule.table,
+      ...op,
+      ...rule.spec,
+      "-m",
+      "comment",
+      "--comment",
+      tag
+    ]);
+  }
+}
+async function removeRules(tag) {
+  for (const table2 of ["filter", "nat"]) {
+    const { stdout } = await execa("iptables-save", ["-t", table2]);
+    for (const line of stdout.split("\n")) {
+      const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, "$1"));
+      if (words[0] !== "-A" || !words.includes(tag)) continue;
+      await iptables(["-w", "-t", table2, "-D", ...words.slice(1)]);
+    }
+  }
+}
+async function iptables(args) {
+  const r = await execa("iptables", args, { reject: false });
+  if (r.exitCode !== 0) throw new Error(`iptables ${args.join(" ")}: ${r.stderr.trim()}`);
+}
+
+// src/environment/teardown.ts
 async function runUndos(state, log) {
   const errors = [];
   for (const undo of [...state.undo].reverse()) {
@@ -33314,20 +41436,28 @@ async function runUndos(state, log) {
   return errors;
 }
 async function runUndo(undo) {
-  if (undo.kind === "path") {
-    await rm(undo.path, { recursive: true, force: true });
-    return;
+  switch (undo.kind) {
+    case "path":
+      return rm2(undo.path, { recursive: true, force: true });
+    case "tap":
+      return deleteTap(undo.name);
+    case "firewall":
+      return removeRules(undo.tag);
+    case "forwarding":
+      return releaseForwarding(undo.env);
   }
   if (undo.ref) {
     await killRef(undo.ref);
-    if (!await waitGone(undo.ref, 3e3)) throw new Error(`process ${undo.ref.pid} did not exit after SIGKILL`);
+    if (!await waitGone(undo.ref, 3e3))
+      throw new Error(`process ${undo.ref.pid} did not exit after SIGKILL`);
   }
   if (undo.marker) {
     for (const pid of await findByArgument(undo.marker)) {
       const ref = await processRef(pid);
       if (!ref) continue;
       await killRef(ref);
-      if (!await waitGone(ref, 3e3)) throw new Error(`process ${pid} (${undo.marker}) did not exit after SIGKILL`);
+      if (!await waitGone(ref, 3e3))
+        throw new Error(`process ${pid} (${undo.marker}) did not exit after SIGKILL`);
     }
   }
 }
@@ -33338,14 +41468,20 @@ async function down(id, log) {
   const t0 = Date.now();
   const state = await readState(dir);
   if (!state) {
-    const exists = await stat(dir).then(() => true, () => false);
-    if (exists) await rm2(dir, { recursive: true, force: true });
+    const exists = await stat(dir).then(
+      () => true,
+      () => false
+    );
+    if (exists) await rm3(dir, { recursive: true, force: true });
     return exists;
   }
   log.info(`Stopping environment ${id}\u2026`);
   const errors = [];
   if (await isAlive(state.owner)) {
-    const replies = await withTimeout(request(dir, { op: "down" }), DOWN_TIMEOUT_MS).catch(() => []);
+    const replies = await withTimeout(
+      request(dir, { op: "down" }),
+      DOWN_TIMEOUT_MS
+    ).catch(() => []);
     errors.push(...replies.flatMap((r) => r.errors ?? []));
   }
   errors.push(...await finish(dir, log));
@@ -33376,19 +41512,23 @@ async function finish(dir, log) {
 async function gc(log, now = Date.now()) {
   const collected = [];
   for (const dir of await listEnvDirs()) {
-    const id = path5.basename(dir);
+    const id = path11.basename(dir);
     const state = await readState(dir);
     if (!state) {
-      const age = await stat(dir).then((s) => now - s.mtimeMs, () => 0);
+      const age = await stat(dir).then(
+        (s) => now - s.mtimeMs,
+        () => 0
+      );
       if (age > 6e4) {
-        await rm2(dir, { recursive: true, force: true });
+        await rm3(dir, { recursive: true, force: true });
         collected.push({ id, reason: "it has no state file", errors: [] });
       }
       continue;
     }
     let reason;
     if (!await isAlive(state.owner)) reason = `its owner (pid ${state.owner.pid}) is gone`;
-    else if (Date.parse(state.expiresAt) < now) reason = `its time to live ended at ${state.expiresAt}`;
+    else if (Date.parse(state.expiresAt) < now)
+      reason = `its time to live ended at ${state.expiresAt}`;
     if (!reason) continue;
     log.info(`Collecting environment ${id}: ${reason}`);
     const errors = [];
@@ -33403,13 +41543,20 @@ async function gc(log, now = Date.now()) {
 }
 
 // src/environment/exec.ts
-import { constants } from "node:os";
+import { constants as constants4 } from "node:os";
 async function liveEnvironment(envId) {
   const dir = envDir(envId);
   const state = await readState(dir);
-  if (!state) throw new UmlenvError(`environment ${envId} is not up`, "start it with umlenv up, or name another with --env (umlenv ps --all lists them)");
+  if (!state)
+    throw new UmlenvError(
+      `environment ${envId} is not up`,
+      "start it with umlenv up, or name another with --env (umlenv ps --all lists them)"
+    );
   if (!await isAlive(state.owner)) {
-    throw new UmlenvError(`environment ${envId} is no longer running (its supervisor is gone)`, "run umlenv gc to clean it up, then umlenv up");
+    throw new UmlenvError(
+      `environment ${envId} is no longer running (its supervisor is gone)`,
+      "run umlenv gc to clean it up, then umlenv up"
+    );
   }
   return { dir, state };
 }
@@ -33422,6 +41569,8 @@ async function execIn(options) {
     );
   }
   const conn = await connect(dir);
+  for (const out of [options.stdout, options.stderr]) out.on("error", () => {
+  });
   return new Promise((resolve2, reject) => {
     let exit;
     let error62;
@@ -33434,18 +41583,31 @@ async function execIn(options) {
       if (msg.exit !== void 0) exit = msg.exit;
       if (msg.error) error62 = msg.error;
     });
-    const forward = (sig) => conn.send("K", 0, String(constants.signals[sig]));
+    const forward = (sig) => conn.send("K", 0, String(constants4.signals[sig]));
     const signals2 = ["SIGINT", "SIGTERM", "SIGHUP"];
     for (const s of signals2) process.on(s, forward);
     conn.on("close", () => {
       for (const s of signals2) process.off(s, forward);
       options.stdin?.removeAllListeners("data");
       options.stdin?.destroy?.();
-      if (error62) reject(new UmlenvError(error62, `list the machines with: umlenv ps --env ${options.envId}`));
-      else if (exit === void 0) reject(new UmlenvError(`the connection to environment ${options.envId} closed before the command finished`, "check the environment with umlenv ps"));
+      if (error62)
+        reject(new UmlenvError(error62, `list the machines with: umlenv ps --env ${options.envId}`));
+      else if (exit === void 0)
+        reject(
+          new UmlenvError(
+            `the connection to environment ${options.envId} closed before the command finished`,
+            "check the environment with umlenv ps"
+          )
+        );
       else resolve2(exit);
     });
-    conn.json({ op: "exec", machine: options.machine, argv: options.argv, env: options.env, cwd: options.cwd });
+    conn.json({
+      op: "exec",
+      machine: options.machine,
+      argv: options.argv,
+      env: options.env,
+      cwd: options.cwd
+    });
     if (options.stdin) {
       options.stdin.on("data", (d) => conn.send("I", 0, d));
       options.stdin.on("end", () => conn.send("I", 0));
@@ -33456,12 +41618,12 @@ async function execIn(options) {
 }
 
 // src/environment/identity.ts
-import { createHash } from "node:crypto";
-import path6 from "node:path";
+import { createHash as createHash2 } from "node:crypto";
+import path12 from "node:path";
 var ENV_ID = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 var MAX = 40;
 function hash2(text, n2 = 6) {
-  return createHash("sha256").update(text).digest("hex").slice(0, n2);
+  return createHash2("sha256").update(text).digest("hex").slice(0, n2);
 }
 function sanitize(text) {
   const clean = text.toLowerCase().replace(/[^a-z0-9_.-]+/g, "-").replace(/^[^a-z0-9]+|-+$/g, "");
@@ -33480,26 +41642,87 @@ function environmentId(given, env = process.env, cwd = process.cwd()) {
     return explicit;
   }
   if (env.GITHUB_ACTIONS === "true" && env.GITHUB_RUN_ID) {
-    return sanitize(`gh-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? "1"}-${env.GITHUB_JOB ?? "job"}`);
+    return sanitize(
+      `gh-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? "1"}-${env.GITHUB_JOB ?? "job"}`
+    );
   }
   if (env.BUILD_TAG) return sanitize(`jk-${env.BUILD_TAG}-${env.EXECUTOR_NUMBER ?? "0"}`);
-  return sanitize(`dir-${path6.basename(cwd)}-${hash2(cwd)}`);
+  return sanitize(`dir-${path12.basename(cwd)}-${hash2(cwd)}`);
 }
 
 // src/environment/supervisor.ts
-import { appendFileSync } from "node:fs";
-import net2 from "node:net";
-import path8 from "node:path";
+import { appendFileSync as appendFileSync2 } from "node:fs";
+import net3 from "node:net";
+import path15 from "node:path";
 
 // src/environment/start.ts
-import os2 from "node:os";
-import path7 from "node:path";
+import path14 from "node:path";
+
+// src/host/jail.ts
+function jailed(program3, args, options = {}) {
+  const jail = [
+    "--die-with-parent",
+    "--unshare-pid",
+    ...options.privileged ? ["--cap-add", "ALL"] : [],
+    // A plain --bind would add nodev, which debootstrap refuses to install into.
+    "--dev-bind",
+    "/",
+    "/",
+    "--proc",
+    "/proc",
+    "--",
+    program3,
+    ...args
+  ];
+  return options.cpu === void 0 ? ["bwrap", jail] : ["taskset", ["-c", String(options.cpu), "bwrap", ...jail]];
+}
+function jailedGuest(kernel, args, binds, options) {
+  const mounts = binds.flatMap((b) => [b.readonly ? "--ro-bind" : "--bind", b.path, b.path]);
+  const memory = options.memoryDir ? ["--bind", options.memoryDir, options.memoryDir] : ["--tmpfs", GUEST_MEMORY_DIR];
+  const jail = [
+    "--die-with-parent",
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    ...memory,
+    ...mounts,
+    "--setenv",
+    "TMPDIR",
+    options.memoryDir ?? GUEST_MEMORY_DIR,
+    "--",
+    kernel,
+    ...args
+  ];
+  return ["taskset", ["-c", String(options.cpu), "bwrap", ...jail]];
+}
+var GUEST_MEMORY_DIR = "/umlenv-memory";
+async function programFiles(program3) {
+  const { execa: execa2 } = await Promise.resolve().then(() => (init_execa(), execa_exports));
+  const { open: open5 } = await import("node:fs/promises");
+  const files = [program3];
+  const fh = await open5(program3, "r");
+  const head = Buffer.alloc(256);
+  await fh.read(head, 0, 256, 0);
+  await fh.close();
+  const shebang = /^#!\s*(\S+)/.exec(head.toString("latin1"));
+  if (shebang) files.push(shebang[1]);
+  for (const file2 of [...files]) {
+    const r = await execa2("ldd", [file2], { reject: false });
+    files.push(...[...r.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]));
+  }
+  return [...new Set(files)];
+}
 
 // src/machine/machine.ts
-import { spawn } from "node:child_process";
-import { open as open3, rm as rm3 } from "node:fs/promises";
+import { spawn as spawn2 } from "node:child_process";
+import { open as open3, rm as rm4 } from "node:fs/promises";
 
 // src/machine/agent.ts
+var WINDOW = 2048;
 var AgentChannel = class {
   constructor(socket) {
     this.socket = socket;
@@ -33516,6 +41739,8 @@ var AgentChannel = class {
   running = /* @__PURE__ */ new Map();
   waiters = /* @__PURE__ */ new Map();
   closed = false;
+  queue = [];
+  unacknowledged = 0;
   hello;
   close() {
     if (this.closed) return;
@@ -33530,6 +41755,10 @@ var AgentChannel = class {
     return new Promise((resolve2) => this.waiters.set(type, resolve2));
   }
   dispatch(frame) {
+    if (frame.type === "A") {
+      this.unacknowledged -= Number(frame.payload.toString());
+      return this.pump();
+    }
     const waiter = this.waiters.get(frame.type);
     if (waiter) {
       this.waiters.delete(frame.type);
@@ -33551,7 +41780,22 @@ var AgentChannel = class {
     }
   }
   send(type, id, payload) {
-    if (!this.closed) this.socket.write(encodeFrame(type, id, payload));
+    if (this.closed) return;
+    this.queue.push(encodeFrame(type, id, payload));
+    this.pump();
+  }
+  // Writes no more than WINDOW bytes ahead of what the guest has read: UML throttles a
+  // serial line whose tty buffer (4 KiB) fills, and the line then never resumes.
+  pump() {
+    while (this.queue.length && this.unacknowledged < WINDOW && !this.closed) {
+      const head = this.queue[0];
+      const room = WINDOW - this.unacknowledged;
+      const chunk = head.subarray(0, room);
+      if (chunk.length === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(room);
+      this.unacknowledged += chunk.length;
+      this.socket.write(chunk);
+    }
   }
   get isOpen() {
     return !this.closed;
@@ -33563,6 +41807,8 @@ var AgentChannel = class {
     if (config2.gateway) fields.push(["g", config2.gateway]);
     if (config2.nameservers?.length) fields.push(["n", config2.nameservers.join(" ")]);
     for (const [name2, address2] of config2.hosts) fields.push(["H", `${address2}	${name2}`]);
+    for (const s of config2.shares ?? [])
+      fields.push(["m", `${s.host}	${s.guest}	${s.readonly ? "ro" : "rw"}`]);
     const reply = this.next("Y");
     this.send("C", 0, encodeFields(fields));
     const error62 = (await reply).payload.toString();
@@ -33602,18 +41848,21 @@ function kernelArgs(plan, host) {
     "con0=null,fd:1",
     "ssl1=fd:3",
     "noreboot",
-    `umid=${plan.name}`,
-    `uml_dir=${host.umlDir}`,
+    "umid=m",
+    `uml_dir=${plan.umlDir}`,
     `eth0=daemon,${plan.mac},unix,${host.switchSocket}`,
     "initcall_blacklist=raid6_select_algo"
   ];
 }
-function jailed(program3, args, cpu) {
-  const jail = ["--die-with-parent", "--unshare-pid", "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc", "--", program3, ...args];
-  return cpu === void 0 ? ["bwrap", jail] : ["taskset", ["-c", String(cpu), "bwrap", ...jail]];
-}
 function macFor(address2) {
-  const bytes = [2, 117, address2 >>> 24, address2 >>> 16 & 255, address2 >>> 8 & 255, address2 & 255];
+  const bytes = [
+    2,
+    117,
+    address2 >>> 24,
+    address2 >>> 16 & 255,
+    address2 >>> 8 & 255,
+    address2 & 255
+  ];
   return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
@@ -33683,21 +41932,24 @@ var Machine = class _Machine {
       throw new UmlenvError(
         `machine ${plan.name} did not start: ${what}. Last console lines:
 ${tail}`,
-        `see the whole console log with: umlenv logs ${plan.name}`
+        outcome.kind === "stalled" || outcome.kind === "timeout" ? "a slow or overloaded host needs a longer watchdog: raise UMLENV_BOOT_STALL_MS or UMLENV_BOOT_TIMEOUT_MS" : "the console lines above end the boot log; check the kernel (UMLENV_KERNEL) and the image"
       );
     }
   }
   static async attempt(plan, options, deadline) {
-    await rm3(plan.overlay, { force: true });
+    await rm4(plan.overlay, { force: true });
     const consoleFile = await open3(plan.consoleLog, "a");
-    const [cmd, args] = jailed(options.host.kernel, kernelArgs(plan, options.host), plan.cpu);
-    const child = spawn(cmd, args, {
+    const [cmd, args] = options.command(kernelArgs(plan, options.host));
+    const child = spawn2(cmd, args, {
       stdio: ["ignore", consoleFile.fd, consoleFile.fd, "pipe"],
       detached: true,
-      env: { PATH: process.env.PATH, TMPDIR: options.memoryDir, HOME: "/nonexistent" }
+      env: { PATH: process.env.PATH, HOME: "/nonexistent" }
     });
     const spawned = await new Promise((resolve2) => {
-      child.once("spawn", () => resolve2(processRef(child.pid)));
+      child.once(
+        "spawn",
+        () => resolve2(processRef(child.pid).then((r) => r ?? { pid: child.pid, startTime: "exited" }))
+      );
       child.once("error", () => resolve2(void 0));
     });
     await consoleFile.close();
@@ -33748,24 +42000,77 @@ ${tail}`,
   }
 };
 
+// src/network/ports.ts
+import net2 from "node:net";
+function publishPort(spec, guestAddress, machine) {
+  const sockets = /* @__PURE__ */ new Set();
+  const server = net2.createServer((client) => {
+    const upstream = net2.connect(spec.guestPort, guestAddress);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  return new Promise((resolve2, reject) => {
+    server.once("error", (error62) => {
+      const where = `${spec.hostAddress}:${spec.hostPort}`;
+      reject(
+        error62.code === "EADDRINUSE" ? new UmlenvError(
+          `host port ${where} (published by machine ${machine}) is already in use`,
+          `pick a free host port in ports: of ${machine}, or stop what listens on ${where}`
+        ) : new UmlenvError(
+          `cannot publish host port ${where} for machine ${machine}: ${error62.message}`,
+          "check the host address in ports:",
+          { cause: error62 }
+        )
+      );
+    });
+    server.listen(
+      spec.hostPort,
+      spec.hostAddress,
+      () => resolve2({
+        close: () => new Promise((done) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => done());
+        })
+      })
+    );
+  });
+}
+
 // src/network/switch.ts
-import { spawn as spawn2 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { stat as stat3 } from "node:fs/promises";
-async function startUmlSwitch(socket, onProcess, timeoutMs = 5e3) {
-  const [cmd, args] = jailed("uml_switch", ["-unix", socket]);
-  const child = spawn2(cmd, args, { stdio: "ignore", detached: true });
+async function startUmlSwitch(socket, tap, onProcess, timeoutMs = 5e3) {
+  const [cmd, args] = jailed("uml_switch", ["-unix", socket, ...tap ? ["-tap", tap] : []], { privileged: tap !== void 0 });
+  const child = spawn3(cmd, args, { stdio: "ignore", detached: true });
   const ref = await new Promise((resolve2) => {
-    child.once("spawn", () => resolve2(processRef(child.pid)));
+    child.once(
+      "spawn",
+      () => resolve2(processRef(child.pid).then((r) => r ?? { pid: child.pid, startTime: "exited" }))
+    );
     child.once("error", () => resolve2(void 0));
   });
-  if (!ref) throw new UmlenvError("cannot start uml_switch", "install it with: apt-get install uml-utilities bubblewrap");
+  if (!ref)
+    throw new UmlenvError(
+      "cannot start uml_switch",
+      "install it with: apt-get install uml-utilities bubblewrap"
+    );
   await onProcess(ref);
   const stop = async () => {
     await killRef(ref);
     await waitGone(ref, 2e3);
   };
   const end = Date.now() + timeoutMs;
-  while (!await stat3(socket).then((s) => s.isSocket(), () => false)) {
+  while (!await stat3(socket).then(
+    (s) => s.isSocket(),
+    () => false
+  )) {
     if (child.exitCode !== null || Date.now() > end) {
       await stop();
       throw new UmlenvError(
@@ -33778,6 +42083,172 @@ async function startUmlSwitch(socket, onProcess, timeoutMs = 5e3) {
   return { socket, ref, stop };
 }
 
+// src/environment/provision.ts
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path13 from "node:path";
+function runInGuest(machine, request2, options = {}) {
+  return new Promise((resolve2) => {
+    let tail = "";
+    const keep = (d) => {
+      options.sink?.write(d);
+      tail = (tail + d.toString()).slice(-4e3);
+    };
+    let timer;
+    const control = machine.agent.exec(request2, {
+      stdout: keep,
+      stderr: keep,
+      exit: (code) => {
+        clearTimeout(timer);
+        resolve2({ code, tail: tail.split("\n").filter(Boolean).slice(-15).join("\n") });
+      }
+    });
+    control.endStdin();
+    if (options.timeoutMs) timer = setTimeout(() => control.signal(9), options.timeoutMs);
+  });
+}
+var SERVICE_SETTLE_MS = 300;
+var Progress = class {
+  waits = /* @__PURE__ */ new Map();
+  constructor() {
+    for (const c3 of ["started", "completed", "healthy"]) {
+      let resolve2;
+      let reject;
+      const promise2 = new Promise((res, rej) => [resolve2, reject] = [res, rej]);
+      promise2.catch(() => {
+      });
+      this.waits.set(c3, { promise: promise2, resolve: resolve2, reject });
+    }
+  }
+  reached(c3) {
+    this.waits.get(c3).resolve();
+  }
+  failed(error62) {
+    for (const w of this.waits.values()) w.reject(error62);
+  }
+  when(c3) {
+    return this.waits.get(c3).promise;
+  }
+};
+async function provision(machines, plans, log) {
+  const progress = new Map(plans.map((p) => [p.name, new Progress()]));
+  let stopping = false;
+  const one = async (plan) => {
+    const machine = machines.get(plan.name);
+    const mlog = log.child(plan.name);
+    const mine = progress.get(plan.name);
+    const since = Date.now();
+    mine.reached("started");
+    for (const d of plan.dependsOn) {
+      mlog.debug(`waiting for ${d.machine} to be ${d.condition}`);
+      await progress.get(d.machine).when(d.condition).catch(() => {
+        throw new UmlenvError(
+          `machine ${plan.name} cannot start: it depends on ${d.machine}, which failed`,
+          "see the error of that machine"
+        );
+      });
+    }
+    if (plan.boot) {
+      const t0 = Date.now();
+      mlog.info("Running boot script\u2026");
+      const sink = createWriteStream2(plan.consoleLog, { flags: "a" });
+      const run3 = await runInGuest(machine, { argv: ["sh", "-e", "-c", plan.boot] }, { sink });
+      sink.end();
+      if (run3.code !== 0) {
+        throw new UmlenvError(
+          `machine ${plan.name}: its boot script failed with exit code ${run3.code}. Last output:
+${run3.tail}`,
+          `fix machines.${plan.name}.boot; its whole output is in: umlenv logs ${plan.name}`
+        );
+      }
+      mlog.info(`Ran boot script in ${seconds(Date.now() - t0)}`);
+    }
+    mine.reached("completed");
+    const services = await startServices(machine, plan, mlog, () => stopping);
+    if (plan.healthcheck) await Promise.race([waitHealthy(machine, plan, mlog), services.crashed]);
+    else if (plan.services.length) await Promise.race([sleep(SERVICE_SETTLE_MS), services.crashed]);
+    services.ready();
+    mine.reached("healthy");
+    mlog.info(`Ready in ${seconds(Date.now() - since)} after boot`);
+  };
+  const results = await Promise.allSettled(
+    plans.map(
+      (p) => one(p).catch((error62) => {
+        progress.get(p.name).failed(error62);
+        throw error62;
+      })
+    )
+  );
+  const failed = results.filter((r) => r.status === "rejected").map((r) => r.reason);
+  const causes = failed.filter((e) => !/which failed$/.test(e.message));
+  if (failed.length) {
+    stopping = true;
+    throw causes[0] ?? failed[0];
+  }
+  return { stopping: () => void (stopping = true) };
+}
+async function startServices(machine, plan, log, stopping) {
+  let ready = false;
+  let fail;
+  const crashed = new Promise((_, reject) => fail = reject);
+  crashed.catch(() => {
+  });
+  if (plan.services.length) await mkdir(plan.serviceLogDir, { recursive: true });
+  for (const s of plan.services) {
+    const sink = createWriteStream2(path13.join(plan.serviceLogDir, `${s.name}.log`), { flags: "a" });
+    let tail = "";
+    const keep = (d) => {
+      sink.write(d);
+      tail = (tail + d.toString()).slice(-2e3);
+    };
+    const control = machine.agent.exec(
+      { argv: s.argv, env: s.env, cwd: s.workdir, user: s.user },
+      {
+        stdout: keep,
+        stderr: keep,
+        exit: (code) => {
+          sink.end(`
+[umlenv] service ${s.name} exited with code ${code}
+`);
+          if (stopping()) return;
+          const how = `its output: umlenv logs ${plan.name} --service ${s.name}`;
+          if (ready) return log.warn(`service ${s.name} exited with code ${code}; ${how}`);
+          const last = tail.split("\n").filter(Boolean).slice(-10).join("\n") || "(no output)";
+          fail(
+            new UmlenvError(
+              `machine ${plan.name}: service ${s.name} exited with code ${code} before the machine was ready. Last output:
+${last}`,
+              `see ${how}`
+            )
+          );
+        }
+      }
+    );
+    control.endStdin();
+    log.info(`Started service ${s.name}`);
+  }
+  return { crashed, ready: () => void (ready = true) };
+}
+async function waitHealthy(machine, plan, log) {
+  const check2 = plan.healthcheck;
+  const t0 = Date.now();
+  let last = { code: -1, tail: "" };
+  for (let attempt = 1; attempt <= check2.retries; attempt++) {
+    last = await runInGuest(machine, { argv: check2.argv }, { timeoutMs: check2.timeoutMs });
+    if (last.code === 0) {
+      log.info(`Healthy in ${seconds(Date.now() - t0)} (${check2.label})`);
+      return;
+    }
+    log.debug(`health check ${attempt}/${check2.retries} exited with ${last.code}`);
+    await sleep(check2.intervalMs);
+  }
+  throw new UmlenvError(
+    `machine ${plan.name} did not become healthy: its health check "${check2.label}" failed ${check2.retries} times over ${seconds(Date.now() - t0)}; last exit code ${last.code}, last output:
+${last.tail || "(none)"}`,
+    `check its services (umlenv logs ${plan.name} --service NAME), or give it more time with healthcheck.retries and interval`
+  );
+}
+
 // src/environment/start.ts
 var TIMING = {
   stallMs: Number(process.env.UMLENV_BOOT_STALL_MS ?? 8e3),
@@ -33786,35 +42257,89 @@ var TIMING = {
   /** How long a guest gets to power itself off before it is killed. */
   graceMs: 1500
 };
-function umlDir(dir) {
-  return path7.join(dir, "uml");
-}
 async function startEnvironment(writer, log) {
   const state = writer.state;
-  const t0 = Date.now();
-  const socket = path7.join(state.dir, "switch.sock");
+  const net4 = state.network;
+  const step = async (name2, fn) => {
+    const t0 = Date.now();
+    log.debug(`Starting ${name2}\u2026`);
+    const result = await fn();
+    log.info(`Started ${name2} in ${seconds(Date.now() - t0)}`);
+    return result;
+  };
+  if (net4.tap) {
+    const tap = net4.tap;
+    const subnet2 = parseSubnet(net4.subnet);
+    await writer.record({ kind: "tap", what: `tap device ${tap}`, name: tap });
+    await step(
+      `host link ${tap} (${net4.gateway}/${subnet2.prefix})`,
+      () => createTap(tap, `${net4.gateway}/${subnet2.prefix}`)
+    );
+    await writer.record({ kind: "firewall", what: "firewall rules", tag: ruleTag(state.id) });
+    await step(
+      net4.nat ? "firewall rules and NAT" : "firewall rules",
+      () => applyRules(ruleTag(state.id), firewallRules(tap, subnet2, net4.nat))
+    );
+    if (net4.nat) {
+      await writer.record({ kind: "forwarding", what: "IPv4 forwarding", env: state.id });
+      await useForwarding(state.id);
+    }
+  }
   const switchUndo = { kind: "process", what: "switch" };
   await writer.record(switchUndo);
-  log.info("Starting switch\u2026");
-  const net3 = await startUmlSwitch(socket, (ref) => writer.update(() => void Object.assign(switchUndo, { ref })));
-  log.info(`Started switch in ${seconds(Date.now() - t0)}`);
+  const sw = await step(
+    "switch",
+    () => startUmlSwitch(
+      path14.join(state.dir, "switch.sock"),
+      net4.tap,
+      (ref) => writer.update(() => void Object.assign(switchUndo, { ref }))
+    )
+  );
   const hosts = state.machines.map((m) => [m.name, m.address.split("/")[0]]);
-  const memoryDir = os2.tmpdir();
+  const kernelFiles = await programFiles(state.kernel);
+  const memoryDir = process.env.TMPDIR;
   const machines = /* @__PURE__ */ new Map();
+  const ports = [];
+  let services;
+  const stop = async () => {
+    services?.stopping();
+    await Promise.all(ports.map((p) => p.close()));
+    await Promise.all([...machines.values()].map((m) => m.stop(TIMING.graceMs)));
+    await sw.stop();
+  };
   const results = await Promise.allSettled(
     state.machines.map(async (plan) => {
       const mlog = log.child(plan.name);
-      const undo = { kind: "process", what: `machine ${plan.name}`, marker: `uml_dir=${umlDir(state.dir)}` };
+      const undo = {
+        kind: "process",
+        what: `machine ${plan.name}`,
+        marker: `uml_dir=${plan.umlDir}`
+      };
       await writer.record(undo);
       mlog.info(`Starting machine at ${plan.address}\u2026`);
+      const binds = [
+        ...kernelFiles.map((f) => ({ path: f, readonly: true })),
+        { path: plan.imageFile, readonly: true },
+        { path: path14.dirname(plan.overlay), readonly: false },
+        { path: plan.umlDir, readonly: false },
+        { path: sw.socket, readonly: false },
+        ...plan.shares.map((s) => ({ path: s.host, readonly: s.readonly }))
+      ];
       const machine = await Machine.boot(plan, {
-        host: { kernel: state.kernel, umlDir: umlDir(state.dir), switchSocket: net3.socket },
-        guest: { hostname: plan.name, address: plan.address, hosts },
+        host: { kernel: state.kernel, switchSocket: sw.socket },
+        guest: {
+          hostname: plan.name,
+          address: plan.address,
+          gateway: net4.nat ? net4.gateway : void 0,
+          nameservers: net4.nat ? net4.nameservers : void 0,
+          hosts,
+          shares: plan.shares
+        },
         log: mlog,
         stallMs: TIMING.stallMs,
         timeoutMs: TIMING.bootTimeoutMs,
         attempts: TIMING.attempts,
-        memoryDir,
+        command: (args) => jailedGuest(state.kernel, args, binds, { cpu: plan.cpu, memoryDir }),
         onProcess: (ref) => writer.update(() => void Object.assign(undo, { ref }))
       });
       machines.set(plan.name, machine);
@@ -33830,13 +42355,23 @@ ${failed.map((f) => errorMessage(f.reason)).join("\n")}`,
       first instanceof UmlenvError ? first.hint : void 0
     );
   }
-  return {
-    machines,
-    async stop() {
-      await Promise.all([...machines.values()].map((m) => m.stop(TIMING.graceMs)));
-      await net3.stop();
+  if (state.machines.some((m) => m.boot || m.services.length || m.healthcheck || m.dependsOn.length)) {
+    const t0 = Date.now();
+    services = await provision(machines, state.machines, log);
+    log.info(`Provisioned every machine in ${seconds(Date.now() - t0)}`);
+  }
+  for (const plan of state.machines) {
+    for (const p of plan.ports) {
+      const guest = plan.address.split("/")[0];
+      ports.push(
+        await step(
+          `port ${p.hostAddress}:${p.hostPort} \u2192 ${plan.name}:${p.guestPort}`,
+          () => publishPort(p, guest, plan.name)
+        )
+      );
     }
-  };
+  }
+  return { machines, stop };
 }
 
 // src/environment/supervisor.ts
@@ -33849,8 +42384,11 @@ async function supervise(dir) {
   const emit = (event) => {
     events.push(event);
     try {
-      appendFileSync(path8.join(dir, "supervisor.log"), `${(/* @__PURE__ */ new Date()).toISOString()} ${JSON.stringify(event)}
-`);
+      appendFileSync2(
+        path15.join(dir, "supervisor.log"),
+        `${(/* @__PURE__ */ new Date()).toISOString()} ${JSON.stringify(event)}
+`
+      );
     } catch {
     }
     for (const w of watchers) {
@@ -33858,7 +42396,17 @@ async function supervise(dir) {
       if (event.type !== "log") w.end();
     }
   };
-  const log = sinkLogger((level, tags, message) => emit({ type: "log", level, tags, message })).child(state.id);
+  const flushed = () => Promise.race([
+    Promise.all(
+      [...watchers].map(
+        (w) => new Promise((r) => w.socket.closed ? r(null) : w.socket.once("close", r))
+      )
+    ),
+    new Promise((r) => setTimeout(r, 1e3))
+  ]);
+  const log = sinkLogger(
+    (level, tags, message) => emit({ type: "log", level, tags, message })
+  ).child(state.id);
   let started;
   let stopping;
   const stop = () => stopping ??= (async () => {
@@ -33870,9 +42418,12 @@ async function supervise(dir) {
     log.info(`Stopped in ${seconds(Date.now() - t02)}`);
     return errors;
   })();
-  const server = net2.createServer((socket) => {
+  const server = net3.createServer((socket) => {
     const conn = new Connection(socket);
-    conn.once("json", (req) => handle(conn, req).catch((e) => conn.json({ error: errorMessage(e) })));
+    conn.once(
+      "json",
+      (req) => handle(conn, req).catch((e) => conn.json({ error: errorMessage(e) }))
+    );
   });
   const handle = async (conn, req) => {
     if (req.op === "watch") {
@@ -33881,7 +42432,10 @@ async function supervise(dir) {
       else watchers.add(conn);
       conn.on("close", () => watchers.delete(conn));
     } else if (req.op === "status") {
-      conn.json({ phase: writer.state.phase, machines: status(started?.machines, writer.state.machines) });
+      conn.json({
+        phase: writer.state.phase,
+        machines: status(started?.machines, writer.state.machines)
+      });
       conn.end();
     } else if (req.op === "down") {
       const errors = await stop();
@@ -33902,26 +42456,33 @@ async function supervise(dir) {
     process.on(sig, () => void stop().then(() => process.exit(0)));
   }
   const ttl = Date.parse(state.expiresAt) - Date.now();
-  setTimeout(() => {
-    log.warn(`time to live ended (${state.expiresAt}); tearing the environment down`);
-    void stop().then(() => process.exit(0));
-  }, Math.min(Math.max(ttl, 0), 2 ** 31 - 1)).unref();
+  setTimeout(
+    () => {
+      log.warn(`time to live ended (${state.expiresAt}); tearing the environment down`);
+      void stop().then(() => process.exit(0));
+    },
+    Math.min(Math.max(ttl, 0), 2 ** 31 - 1)
+  ).unref();
   const t0 = Date.now();
   try {
     started = await startEnvironment(writer, log);
     await writer.update((s) => void (s.phase = "ready"));
     emit({ type: "ready", seconds: (Date.now() - t0) / 1e3 });
   } catch (error62) {
-    log.error(describeError(error62));
+    log.debug(describeError(error62));
     await writer.update((s) => {
       s.phase = "failed";
       s.error = errorMessage(error62);
     });
     const errors = await stop();
     for (const e of errors) log.error(`teardown: ${e}`);
-    emit({ type: "failed", message: errorMessage(error62) + (error62 instanceof UmlenvError && error62.hint ? `
-fix: ${error62.hint}` : "") });
-    setTimeout(() => process.exit(1), 100);
+    emit({
+      type: "failed",
+      message: errorMessage(error62) + (error62 instanceof UmlenvError && error62.hint ? `
+fix: ${error62.hint}` : "")
+    });
+    await flushed();
+    process.exit(1);
   }
 }
 function status(machines, plans) {
@@ -33937,7 +42498,9 @@ function status(machines, plans) {
 }
 function exec(conn, req, machine) {
   if (!machine || !machine.running) {
-    conn.json({ error: machine ? `machine ${req.machine} is not running` : `no machine named ${req.machine} in this environment` });
+    conn.json({
+      error: machine ? `machine ${req.machine} is not running` : `no machine named ${req.machine} in this environment`
+    });
     return conn.end();
   }
   let done = false;
@@ -33959,13 +42522,12 @@ function exec(conn, req, machine) {
 
 // src/environment/up.ts
 import { spawn as spawn4 } from "node:child_process";
-import { mkdir as mkdir3, open as open4, readFile as readFile7, statfs as statfs2 } from "node:fs/promises";
-import os4 from "node:os";
-import path19 from "node:path";
+import { mkdir as mkdir6, open as open4, readFile as readFile10, rm as rm9, statfs as statfs2 } from "node:fs/promises";
+import path23 from "node:path";
 
 // src/host/tools.ts
-import { access, constants as constants2 } from "node:fs/promises";
-import path9 from "node:path";
+import { access, constants as constants5 } from "node:fs/promises";
+import path16 from "node:path";
 var PACKAGE_OF = {
   "linux.uml": "user-mode-linux",
   uml_switch: "uml-utilities",
@@ -33979,16 +42541,16 @@ var PACKAGE_OF = {
 };
 var SEARCH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 async function which(name2) {
-  if (name2.includes("/")) return await executable(name2) ? path9.resolve(name2) : void 0;
+  if (name2.includes("/")) return await executable(name2) ? path16.resolve(name2) : void 0;
   const dirs = [...(process.env.PATH ?? "").split(":").filter(Boolean), ...SEARCH];
   for (const dir of dirs) {
-    const candidate = path9.join(dir, name2);
+    const candidate = path16.join(dir, name2);
     if (await executable(candidate)) return candidate;
   }
   return void 0;
 }
 async function executable(file2) {
-  return access(file2, constants2.X_OK).then(
+  return access(file2, constants5.X_OK).then(
     () => true,
     () => false
   );
@@ -33996,6819 +42558,181 @@ async function executable(file2) {
 async function requireTool(name2, why) {
   const found = await which(name2);
   if (found) return found;
-  const pkg = PACKAGE_OF[path9.basename(name2)];
+  const pkg = PACKAGE_OF[path16.basename(name2)];
   throw new UmlenvError(
     `${name2} was not found; umlenv needs it ${why}`,
     pkg ? `install it with: apt-get install ${pkg}` : `install ${name2} or put it on PATH`
   );
 }
 
-// src/image/build.ts
-import { chmod, copyFile, mkdir, rm as rm4, writeFile as writeFile2, access as access2 } from "node:fs/promises";
-import path15 from "node:path";
+// src/kernel/build.ts
+init_execa();
+var import_proper_lockfile = __toESM(require_proper_lockfile(), 1);
+import { createHash as createHash3 } from "node:crypto";
+import { copyFile, mkdir as mkdir2, readFile as readFile5, rename as rename2, rm as rm5, stat as stat4, writeFile as writeFile3 } from "node:fs/promises";
+import os2 from "node:os";
+import path17 from "node:path";
 
-// node_modules/is-plain-obj/index.js
-function isPlainObject2(value) {
-  if (typeof value !== "object" || value === null) {
-    return false;
+// src/host/command.ts
+init_execa();
+async function runBuildStep([cmd, args], log, options = {}) {
+  const child = execa(...jailed(cmd, args, { privileged: options.privileged }), {
+    all: true,
+    reject: false,
+    cwd: options.cwd,
+    env: { LC_ALL: "C.UTF-8", ...options.env }
+  });
+  const tail = [];
+  for await (const line of child.iterable({ from: "all" })) {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    log.info(line);
   }
-  const prototype = Object.getPrototypeOf(value);
-  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
+  const result = await child;
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `${cmd} exited with ${result.exitCode ?? result.signal}: ${tail.slice(-3).join(" | ")}`
+    );
+  }
 }
 
-// node_modules/execa/lib/arguments/file-url.js
-import { fileURLToPath as fileURLToPath2 } from "node:url";
-var safeNormalizeFileUrl = (file2, name2) => {
-  const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
-  if (typeof fileString !== "string") {
-    throw new TypeError(`${name2} must be a string or a file URL: ${fileString}.`);
-  }
-  return fileString;
-};
-var normalizeDenoExecPath = (file2) => isDenoExecPath(file2) ? file2.toString() : file2;
-var isDenoExecPath = (file2) => typeof file2 !== "string" && file2 && Object.getPrototypeOf(file2) === String.prototype;
-var normalizeFileUrl = (file2) => file2 instanceof URL ? fileURLToPath2(file2) : file2;
-
-// node_modules/execa/lib/methods/parameters.js
-var normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
-  const filePath = safeNormalizeFileUrl(rawFile, "First argument");
-  const [commandArguments, options] = isPlainObject2(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
-  if (!Array.isArray(commandArguments)) {
-    throw new TypeError(`Second argument must be either an array of arguments or an options object: ${commandArguments}`);
-  }
-  if (commandArguments.some((commandArgument) => typeof commandArgument === "object" && commandArgument !== null)) {
-    throw new TypeError(`Second argument must be an array of strings: ${commandArguments}`);
-  }
-  const normalizedArguments = commandArguments.map(String);
-  const nullByteArgument = normalizedArguments.find((normalizedArgument) => normalizedArgument.includes("\0"));
-  if (nullByteArgument !== void 0) {
-    throw new TypeError(`Arguments cannot contain null bytes ("\\0"): ${nullByteArgument}`);
-  }
-  if (!isPlainObject2(options)) {
-    throw new TypeError(`Last argument must be an options object: ${options}`);
-  }
-  return [filePath, normalizedArguments, options];
-};
-
-// node_modules/execa/lib/methods/template.js
-import { ChildProcess } from "node:child_process";
-
-// node_modules/execa/lib/utils/uint-array.js
-import { StringDecoder } from "node:string_decoder";
-var { toString: objectToString } = Object.prototype;
-var isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
-var isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
-var bufferToUint8Array = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-var textEncoder = new TextEncoder();
-var stringToUint8Array = (string4) => textEncoder.encode(string4);
-var textDecoder = new TextDecoder();
-var uint8ArrayToString = (uint8Array) => textDecoder.decode(uint8Array);
-var joinToString = (uint8ArraysOrStrings, encoding) => {
-  const strings = uint8ArraysToStrings(uint8ArraysOrStrings, encoding);
-  return strings.join("");
-};
-var uint8ArraysToStrings = (uint8ArraysOrStrings, encoding) => {
-  if (encoding === "utf8" && uint8ArraysOrStrings.every((uint8ArrayOrString) => typeof uint8ArrayOrString === "string")) {
-    return uint8ArraysOrStrings;
-  }
-  const decoder = new StringDecoder(encoding);
-  const strings = uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString).map((uint8Array) => decoder.write(uint8Array));
-  const finalString = decoder.end();
-  return finalString === "" ? strings : [...strings, finalString];
-};
-var joinToUint8Array = (uint8ArraysOrStrings) => {
-  if (uint8ArraysOrStrings.length === 1 && isUint8Array(uint8ArraysOrStrings[0])) {
-    return uint8ArraysOrStrings[0];
-  }
-  return concatUint8Arrays(stringsToUint8Arrays(uint8ArraysOrStrings));
-};
-var stringsToUint8Arrays = (uint8ArraysOrStrings) => uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString);
-var concatUint8Arrays = (uint8Arrays) => {
-  const result = new Uint8Array(getJoinLength(uint8Arrays));
-  let index = 0;
-  for (const uint8Array of uint8Arrays) {
-    result.set(uint8Array, index);
-    index += uint8Array.length;
-  }
-  return result;
-};
-var getJoinLength = (uint8Arrays) => {
-  let joinLength = 0;
-  for (const uint8Array of uint8Arrays) {
-    joinLength += uint8Array.length;
-  }
-  return joinLength;
-};
-
-// node_modules/execa/lib/methods/template.js
-var isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
-var parseTemplates = (templates, expressions) => {
-  let tokens = [];
-  for (const [index, template] of templates.entries()) {
-    tokens = parseTemplate({
-      templates,
-      expressions,
-      tokens,
-      index,
-      template
-    });
-  }
-  if (tokens.length === 0) {
-    throw new TypeError("Template script must not be empty");
-  }
-  const [file2, ...commandArguments] = tokens;
-  return [file2, commandArguments, {}];
-};
-var parseTemplate = ({ templates, expressions, tokens, index, template }) => {
-  if (template === void 0) {
-    throw new TypeError(`Invalid backslash sequence: ${templates.raw[index]}`);
-  }
-  const { nextTokens, leadingWhitespaces, trailingWhitespaces } = splitByWhitespaces(template, templates.raw[index]);
-  const newTokens = concatTokens(tokens, nextTokens, leadingWhitespaces);
-  if (index === expressions.length) {
-    return newTokens;
-  }
-  const expression = expressions[index];
-  const expressionTokens = Array.isArray(expression) ? expression.map((expression2) => parseExpression(expression2)) : [parseExpression(expression)];
-  return concatTokens(newTokens, expressionTokens, trailingWhitespaces);
-};
-var splitByWhitespaces = (template, rawTemplate) => {
-  if (rawTemplate.length === 0) {
-    return { nextTokens: [], leadingWhitespaces: false, trailingWhitespaces: false };
-  }
-  const nextTokens = [];
-  let templateStart = 0;
-  const leadingWhitespaces = DELIMITERS.has(rawTemplate[0]);
-  for (let templateIndex = 0, rawIndex = 0; templateIndex < template.length; templateIndex += 1, rawIndex += 1) {
-    const rawCharacter = rawTemplate[rawIndex];
-    if (DELIMITERS.has(rawCharacter)) {
-      if (templateStart !== templateIndex) {
-        nextTokens.push(template.slice(templateStart, templateIndex));
-      }
-      templateStart = templateIndex + 1;
-    } else if (rawCharacter === "\\") {
-      const nextRawCharacter = rawTemplate[rawIndex + 1];
-      if (nextRawCharacter === "\n") {
-        templateIndex -= 1;
-        rawIndex += 1;
-      } else if (nextRawCharacter === "u" && rawTemplate[rawIndex + 2] === "{") {
-        rawIndex = rawTemplate.indexOf("}", rawIndex + 3);
-      } else {
-        rawIndex += ESCAPE_LENGTH[nextRawCharacter] ?? 1;
-      }
-    }
-  }
-  const trailingWhitespaces = templateStart === template.length;
-  if (!trailingWhitespaces) {
-    nextTokens.push(template.slice(templateStart));
-  }
-  return { nextTokens, leadingWhitespaces, trailingWhitespaces };
-};
-var DELIMITERS = /* @__PURE__ */ new Set([" ", "	", "\r", "\n"]);
-var ESCAPE_LENGTH = { x: 3, u: 5 };
-var concatTokens = (tokens, nextTokens, isSeparated) => isSeparated || tokens.length === 0 || nextTokens.length === 0 ? [...tokens, ...nextTokens] : [
-  ...tokens.slice(0, -1),
-  `${tokens.at(-1)}${nextTokens[0]}`,
-  ...nextTokens.slice(1)
-];
-var parseExpression = (expression) => {
-  const typeOfExpression = typeof expression;
-  if (typeOfExpression === "string") {
-    return expression;
-  }
-  if (typeOfExpression === "number") {
-    return String(expression);
-  }
-  if (isPlainObject2(expression) && ("stdout" in expression || "isMaxBuffer" in expression)) {
-    return getSubprocessResult(expression);
-  }
-  if (expression instanceof ChildProcess || Object.prototype.toString.call(expression) === "[object Promise]") {
-    throw new TypeError("Unexpected subprocess in template expression. Please use ${await subprocess} instead of ${subprocess}.");
-  }
-  throw new TypeError(`Unexpected "${typeOfExpression}" in template expression`);
-};
-var getSubprocessResult = ({ stdout }) => {
-  if (typeof stdout === "string") {
-    return stdout;
-  }
-  if (isUint8Array(stdout)) {
-    return uint8ArrayToString(stdout);
-  }
-  if (stdout === void 0) {
-    throw new TypeError(`Missing result.stdout in template expression. This is probably due to the previous subprocess' "stdout" option.`);
-  }
-  throw new TypeError(`Unexpected "${typeof stdout}" stdout in template expression`);
-};
-
-// node_modules/execa/lib/methods/main-sync.js
-import { spawnSync } from "node:child_process";
-
-// node_modules/execa/lib/arguments/specific.js
-import { debuglog } from "node:util";
-
-// node_modules/execa/lib/utils/standard-stream.js
-import process2 from "node:process";
-var isStandardStream = (stream) => STANDARD_STREAMS.includes(stream);
-var STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
-var STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
-var getStreamName = (fdNumber) => STANDARD_STREAMS_ALIASES[fdNumber] ?? `stdio[${fdNumber}]`;
-
-// node_modules/execa/lib/arguments/specific.js
-var normalizeFdSpecificOptions = (options) => {
-  const optionsCopy = { ...options };
-  for (const optionName of FD_SPECIFIC_OPTIONS) {
-    optionsCopy[optionName] = normalizeFdSpecificOption(options, optionName);
-  }
-  return optionsCopy;
-};
-var normalizeFdSpecificOption = (options, optionName) => {
-  const optionBaseArray = Array.from({ length: getStdioLength(options) + 1 });
-  const optionArray = normalizeFdSpecificValue(options[optionName], optionBaseArray, optionName);
-  return addDefaultValue(optionArray, optionName);
-};
-var getStdioLength = ({ stdio }) => Array.isArray(stdio) ? Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length) : STANDARD_STREAMS_ALIASES.length;
-var normalizeFdSpecificValue = (optionValue, optionArray, optionName) => isPlainObject2(optionValue) ? normalizeOptionObject(optionValue, optionArray, optionName) : optionArray.fill(optionValue);
-var normalizeOptionObject = (optionValue, optionArray, optionName) => {
-  for (const fdName of Object.keys(optionValue).sort(compareFdName)) {
-    for (const fdNumber of parseFdName(fdName, optionName, optionArray)) {
-      optionArray[fdNumber] = optionValue[fdName];
-    }
-  }
-  return optionArray;
-};
-var compareFdName = (fdNameA, fdNameB) => getFdNameOrder(fdNameA) < getFdNameOrder(fdNameB) ? 1 : -1;
-var getFdNameOrder = (fdName) => {
-  if (fdName === "stdout" || fdName === "stderr") {
-    return 0;
-  }
-  return fdName === "all" ? 2 : 1;
-};
-var parseFdName = (fdName, optionName, optionArray) => {
-  if (fdName === "ipc") {
-    return [optionArray.length - 1];
-  }
-  const fdNumber = parseFd(fdName);
-  if (fdNumber === void 0 || fdNumber === 0) {
-    throw new TypeError(`"${optionName}.${fdName}" is invalid.
-It must be "${optionName}.stdout", "${optionName}.stderr", "${optionName}.all", "${optionName}.ipc", or "${optionName}.fd3", "${optionName}.fd4" (and so on).`);
-  }
-  if (fdNumber >= optionArray.length) {
-    throw new TypeError(`"${optionName}.${fdName}" is invalid: that file descriptor does not exist.
-Please set the "stdio" option to ensure that file descriptor exists.`);
-  }
-  return fdNumber === "all" ? [1, 2] : [fdNumber];
-};
-var parseFd = (fdName) => {
-  if (fdName === "all") {
-    return fdName;
-  }
-  if (STANDARD_STREAMS_ALIASES.includes(fdName)) {
-    return STANDARD_STREAMS_ALIASES.indexOf(fdName);
-  }
-  const regexpResult = FD_REGEXP.exec(fdName);
-  if (regexpResult !== null) {
-    return Number(regexpResult[1]);
-  }
-};
-var FD_REGEXP = /^fd(\d+)$/;
-var addDefaultValue = (optionArray, optionName) => optionArray.map((optionValue) => optionValue === void 0 ? DEFAULT_OPTIONS[optionName] : optionValue);
-var verboseDefault = debuglog("execa").enabled ? "full" : "none";
-var DEFAULT_OPTIONS = {
-  lines: false,
-  buffer: true,
-  maxBuffer: 1e3 * 1e3 * 100,
-  verbose: verboseDefault,
-  stripFinalNewline: true
-};
-var FD_SPECIFIC_OPTIONS = ["lines", "buffer", "maxBuffer", "verbose", "stripFinalNewline"];
-var getFdSpecificValue = (optionArray, fdNumber) => fdNumber === "ipc" ? optionArray.at(-1) : optionArray[fdNumber];
-
-// node_modules/execa/lib/verbose/values.js
-var isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
-var isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
-var getVerboseFunction = ({ verbose }, fdNumber) => {
-  const fdVerbose = getFdVerbose(verbose, fdNumber);
-  return isVerboseFunction(fdVerbose) ? fdVerbose : void 0;
-};
-var getFdVerbose = (verbose, fdNumber) => fdNumber === void 0 ? getFdGenericVerbose(verbose) : getFdSpecificValue(verbose, fdNumber);
-var getFdGenericVerbose = (verbose) => verbose.find((fdVerbose) => isVerboseFunction(fdVerbose)) ?? VERBOSE_VALUES.findLast((fdVerbose) => verbose.includes(fdVerbose));
-var isVerboseFunction = (fdVerbose) => typeof fdVerbose === "function";
-var VERBOSE_VALUES = ["none", "short", "full"];
-
-// node_modules/execa/lib/verbose/log.js
-import { inspect } from "node:util";
-
-// node_modules/execa/lib/arguments/escape.js
-import { platform } from "node:process";
-import { stripVTControlCharacters } from "node:util";
-var joinCommand = (filePath, rawArguments) => {
-  const fileAndArguments = [filePath, ...rawArguments];
-  const command = fileAndArguments.join(" ");
-  const escapedCommand = fileAndArguments.map((fileAndArgument) => quoteString(escapeControlCharacters(fileAndArgument))).join(" ");
-  return { command, escapedCommand };
-};
-var escapeLines = (lines) => stripVTControlCharacters(lines).split("\n").map((line) => escapeControlCharacters(line)).join("\n");
-var escapeControlCharacters = (line) => line.replaceAll(SPECIAL_CHAR_REGEXP, (character) => escapeControlCharacter(character));
-var escapeControlCharacter = (character) => {
-  const commonEscape = COMMON_ESCAPES[character];
-  if (commonEscape !== void 0) {
-    return commonEscape;
-  }
-  const codepoint = character.codePointAt(0);
-  const codepointHex = codepoint.toString(16);
-  return codepoint <= ASTRAL_START ? `\\u${codepointHex.padStart(4, "0")}` : `\\U${codepointHex}`;
-};
-var getSpecialCharRegExp = () => {
-  try {
-    return new RegExp("\\p{Separator}|\\p{Other}", "gu");
-  } catch {
-    return /[\s\u0000-\u001F\u007F-\u009F\u00AD]/g;
-  }
-};
-var SPECIAL_CHAR_REGEXP = getSpecialCharRegExp();
-var COMMON_ESCAPES = {
-  " ": " ",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "	": "\\t"
-};
-var ASTRAL_START = 65535;
-var quoteString = (escapedArgument) => {
-  if (NO_ESCAPE_REGEXP.test(escapedArgument)) {
-    return escapedArgument;
-  }
-  return platform === "win32" ? `"${escapedArgument.replaceAll('"', '""')}"` : `'${escapedArgument.replaceAll("'", "'\\''")}'`;
-};
-var NO_ESCAPE_REGEXP = /^[\w./-]+$/;
-
-// node_modules/is-unicode-supported/index.js
-import process3 from "node:process";
-function isUnicodeSupported() {
-  const { env } = process3;
-  const { TERM, TERM_PROGRAM } = env;
-  if (process3.platform !== "win32") {
-    return TERM !== "linux";
-  }
-  return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
+// src/kernel/build.ts
+var SOURCE_PACKAGE = "linux-source-6.1";
+var SOURCE_TARBALL = `/usr/src/${SOURCE_PACKAGE}.tar.xz`;
+function kernelsDir() {
+  return path17.join(cacheDir(), "kernels");
 }
-
-// node_modules/figures/index.js
-var common = {
-  circleQuestionMark: "(?)",
-  questionMarkPrefix: "(?)",
-  square: "\u2588",
-  squareDarkShade: "\u2593",
-  squareMediumShade: "\u2592",
-  squareLightShade: "\u2591",
-  squareTop: "\u2580",
-  squareBottom: "\u2584",
-  squareLeft: "\u258C",
-  squareRight: "\u2590",
-  squareCenter: "\u25A0",
-  bullet: "\u25CF",
-  dot: "\u2024",
-  ellipsis: "\u2026",
-  pointerSmall: "\u203A",
-  triangleUp: "\u25B2",
-  triangleUpSmall: "\u25B4",
-  triangleDown: "\u25BC",
-  triangleDownSmall: "\u25BE",
-  triangleLeftSmall: "\u25C2",
-  triangleRightSmall: "\u25B8",
-  home: "\u2302",
-  heart: "\u2665",
-  musicNote: "\u266A",
-  musicNoteBeamed: "\u266B",
-  arrowUp: "\u2191",
-  arrowDown: "\u2193",
-  arrowLeft: "\u2190",
-  arrowRight: "\u2192",
-  arrowLeftRight: "\u2194",
-  arrowUpDown: "\u2195",
-  almostEqual: "\u2248",
-  notEqual: "\u2260",
-  lessOrEqual: "\u2264",
-  greaterOrEqual: "\u2265",
-  identical: "\u2261",
-  infinity: "\u221E",
-  subscriptZero: "\u2080",
-  subscriptOne: "\u2081",
-  subscriptTwo: "\u2082",
-  subscriptThree: "\u2083",
-  subscriptFour: "\u2084",
-  subscriptFive: "\u2085",
-  subscriptSix: "\u2086",
-  subscriptSeven: "\u2087",
-  subscriptEight: "\u2088",
-  subscriptNine: "\u2089",
-  oneHalf: "\xBD",
-  oneThird: "\u2153",
-  oneQuarter: "\xBC",
-  oneFifth: "\u2155",
-  oneSixth: "\u2159",
-  oneEighth: "\u215B",
-  twoThirds: "\u2154",
-  twoFifths: "\u2156",
-  threeQuarters: "\xBE",
-  threeFifths: "\u2157",
-  threeEighths: "\u215C",
-  fourFifths: "\u2158",
-  fiveSixths: "\u215A",
-  fiveEighths: "\u215D",
-  sevenEighths: "\u215E",
-  line: "\u2500",
-  lineBold: "\u2501",
-  lineDouble: "\u2550",
-  lineDashed0: "\u2504",
-  lineDashed1: "\u2505",
-  lineDashed2: "\u2508",
-  lineDashed3: "\u2509",
-  lineDashed4: "\u254C",
-  lineDashed5: "\u254D",
-  lineDashed6: "\u2574",
-  lineDashed7: "\u2576",
-  lineDashed8: "\u2578",
-  lineDashed9: "\u257A",
-  lineDashed10: "\u257C",
-  lineDashed11: "\u257E",
-  lineDashed12: "\u2212",
-  lineDashed13: "\u2013",
-  lineDashed14: "\u2010",
-  lineDashed15: "\u2043",
-  lineVertical: "\u2502",
-  lineVerticalBold: "\u2503",
-  lineVerticalDouble: "\u2551",
-  lineVerticalDashed0: "\u2506",
-  lineVerticalDashed1: "\u2507",
-  lineVerticalDashed2: "\u250A",
-  lineVerticalDashed3: "\u250B",
-  lineVerticalDashed4: "\u254E",
-  lineVerticalDashed5: "\u254F",
-  lineVerticalDashed6: "\u2575",
-  lineVerticalDashed7: "\u2577",
-  lineVerticalDashed8: "\u2579",
-  lineVerticalDashed9: "\u257B",
-  lineVerticalDashed10: "\u257D",
-  lineVerticalDashed11: "\u257F",
-  lineDownLeft: "\u2510",
-  lineDownLeftArc: "\u256E",
-  lineDownBoldLeftBold: "\u2513",
-  lineDownBoldLeft: "\u2512",
-  lineDownLeftBold: "\u2511",
-  lineDownDoubleLeftDouble: "\u2557",
-  lineDownDoubleLeft: "\u2556",
-  lineDownLeftDouble: "\u2555",
-  lineDownRight: "\u250C",
-  lineDownRightArc: "\u256D",
-  lineDownBoldRightBold: "\u250F",
-  lineDownBoldRight: "\u250E",
-  lineDownRightBold: "\u250D",
-  lineDownDoubleRightDouble: "\u2554",
-  lineDownDoubleRight: "\u2553",
-  lineDownRightDouble: "\u2552",
-  lineUpLeft: "\u2518",
-  lineUpLeftArc: "\u256F",
-  lineUpBoldLeftBold: "\u251B",
-  lineUpBoldLeft: "\u251A",
-  lineUpLeftBold: "\u2519",
-  lineUpDoubleLeftDouble: "\u255D",
-  lineUpDoubleLeft: "\u255C",
-  lineUpLeftDouble: "\u255B",
-  lineUpRight: "\u2514",
-  lineUpRightArc: "\u2570",
-  lineUpBoldRightBold: "\u2517",
-  lineUpBoldRight: "\u2516",
-  lineUpRightBold: "\u2515",
-  lineUpDoubleRightDouble: "\u255A",
-  lineUpDoubleRight: "\u2559",
-  lineUpRightDouble: "\u2558",
-  lineUpDownLeft: "\u2524",
-  lineUpBoldDownBoldLeftBold: "\u252B",
-  lineUpBoldDownBoldLeft: "\u2528",
-  lineUpDownLeftBold: "\u2525",
-  lineUpBoldDownLeftBold: "\u2529",
-  lineUpDownBoldLeftBold: "\u252A",
-  lineUpDownBoldLeft: "\u2527",
-  lineUpBoldDownLeft: "\u2526",
-  lineUpDoubleDownDoubleLeftDouble: "\u2563",
-  lineUpDoubleDownDoubleLeft: "\u2562",
-  lineUpDownLeftDouble: "\u2561",
-  lineUpDownRight: "\u251C",
-  lineUpBoldDownBoldRightBold: "\u2523",
-  lineUpBoldDownBoldRight: "\u2520",
-  lineUpDownRightBold: "\u251D",
-  lineUpBoldDownRightBold: "\u2521",
-  lineUpDownBoldRightBold: "\u2522",
-  lineUpDownBoldRight: "\u251F",
-  lineUpBoldDownRight: "\u251E",
-  lineUpDoubleDownDoubleRightDouble: "\u2560",
-  lineUpDoubleDownDoubleRight: "\u255F",
-  lineUpDownRightDouble: "\u255E",
-  lineDownLeftRight: "\u252C",
-  lineDownBoldLeftBoldRightBold: "\u2533",
-  lineDownLeftBoldRightBold: "\u252F",
-  lineDownBoldLeftRight: "\u2530",
-  lineDownBoldLeftBoldRight: "\u2531",
-  lineDownBoldLeftRightBold: "\u2532",
-  lineDownLeftRightBold: "\u252E",
-  lineDownLeftBoldRight: "\u252D",
-  lineDownDoubleLeftDoubleRightDouble: "\u2566",
-  lineDownDoubleLeftRight: "\u2565",
-  lineDownLeftDoubleRightDouble: "\u2564",
-  lineUpLeftRight: "\u2534",
-  lineUpBoldLeftBoldRightBold: "\u253B",
-  lineUpLeftBoldRightBold: "\u2537",
-  lineUpBoldLeftRight: "\u2538",
-  lineUpBoldLeftBoldRight: "\u2539",
-  lineUpBoldLeftRightBold: "\u253A",
-  lineUpLeftRightBold: "\u2536",
-  lineUpLeftBoldRight: "\u2535",
-  lineUpDoubleLeftDoubleRightDouble: "\u2569",
-  lineUpDoubleLeftRight: "\u2568",
-  lineUpLeftDoubleRightDouble: "\u2567",
-  lineUpDownLeftRight: "\u253C",
-  lineUpBoldDownBoldLeftBoldRightBold: "\u254B",
-  lineUpDownBoldLeftBoldRightBold: "\u2548",
-  lineUpBoldDownLeftBoldRightBold: "\u2547",
-  lineUpBoldDownBoldLeftRightBold: "\u254A",
-  lineUpBoldDownBoldLeftBoldRight: "\u2549",
-  lineUpBoldDownLeftRight: "\u2540",
-  lineUpDownBoldLeftRight: "\u2541",
-  lineUpDownLeftBoldRight: "\u253D",
-  lineUpDownLeftRightBold: "\u253E",
-  lineUpBoldDownBoldLeftRight: "\u2542",
-  lineUpDownLeftBoldRightBold: "\u253F",
-  lineUpBoldDownLeftBoldRight: "\u2543",
-  lineUpBoldDownLeftRightBold: "\u2544",
-  lineUpDownBoldLeftBoldRight: "\u2545",
-  lineUpDownBoldLeftRightBold: "\u2546",
-  lineUpDoubleDownDoubleLeftDoubleRightDouble: "\u256C",
-  lineUpDoubleDownDoubleLeftRight: "\u256B",
-  lineUpDownLeftDoubleRightDouble: "\u256A",
-  lineCross: "\u2573",
-  lineBackslash: "\u2572",
-  lineSlash: "\u2571"
-};
-var specialMainSymbols = {
-  tick: "\u2714",
-  info: "\u2139",
-  warning: "\u26A0",
-  cross: "\u2718",
-  squareSmall: "\u25FB",
-  squareSmallFilled: "\u25FC",
-  circle: "\u25EF",
-  circleFilled: "\u25C9",
-  circleDotted: "\u25CC",
-  circleDouble: "\u25CE",
-  circleCircle: "\u24DE",
-  circleCross: "\u24E7",
-  circlePipe: "\u24BE",
-  radioOn: "\u25C9",
-  radioOff: "\u25EF",
-  checkboxOn: "\u2612",
-  checkboxOff: "\u2610",
-  checkboxCircleOn: "\u24E7",
-  checkboxCircleOff: "\u24BE",
-  pointer: "\u276F",
-  triangleUpOutline: "\u25B3",
-  triangleLeft: "\u25C0",
-  triangleRight: "\u25B6",
-  lozenge: "\u25C6",
-  lozengeOutline: "\u25C7",
-  hamburger: "\u2630",
-  smiley: "\u32E1",
-  mustache: "\u0DF4",
-  star: "\u2605",
-  play: "\u25B6",
-  nodejs: "\u2B22",
-  oneSeventh: "\u2150",
-  oneNinth: "\u2151",
-  oneTenth: "\u2152"
-};
-var specialFallbackSymbols = {
-  tick: "\u221A",
-  info: "i",
-  warning: "\u203C",
-  cross: "\xD7",
-  squareSmall: "\u25A1",
-  squareSmallFilled: "\u25A0",
-  circle: "( )",
-  circleFilled: "(*)",
-  circleDotted: "( )",
-  circleDouble: "( )",
-  circleCircle: "(\u25CB)",
-  circleCross: "(\xD7)",
-  circlePipe: "(\u2502)",
-  radioOn: "(*)",
-  radioOff: "( )",
-  checkboxOn: "[\xD7]",
-  checkboxOff: "[ ]",
-  checkboxCircleOn: "(\xD7)",
-  checkboxCircleOff: "( )",
-  pointer: ">",
-  triangleUpOutline: "\u2206",
-  triangleLeft: "\u25C4",
-  triangleRight: "\u25BA",
-  lozenge: "\u2666",
-  lozengeOutline: "\u25CA",
-  hamburger: "\u2261",
-  smiley: "\u263A",
-  mustache: "\u250C\u2500\u2510",
-  star: "\u2736",
-  play: "\u25BA",
-  nodejs: "\u2666",
-  oneSeventh: "1/7",
-  oneNinth: "1/9",
-  oneTenth: "1/10"
-};
-var mainSymbols = { ...common, ...specialMainSymbols };
-var fallbackSymbols = { ...common, ...specialFallbackSymbols };
-var shouldUseMain = isUnicodeSupported();
-var figures = shouldUseMain ? mainSymbols : fallbackSymbols;
-var figures_default = figures;
-var replacements = Object.entries(specialMainSymbols);
-
-// node_modules/yoctocolors/base.js
-import tty from "node:tty";
-var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open5, close) => {
-  if (!hasColors) {
-    return (input2) => input2;
-  }
-  const openCode = `\x1B[${open5}m`;
-  const closeCode = `\x1B[${close}m`;
-  return (input2) => {
-    const string4 = input2 + "";
-    let index = string4.indexOf(closeCode);
-    if (index === -1) {
-      return openCode + string4 + closeCode;
-    }
-    let result = openCode;
-    let lastIndex = 0;
-    const reopenOnNestedClose = close === 22;
-    const replaceCode = (reopenOnNestedClose ? closeCode : "") + openCode;
-    while (index !== -1) {
-      result += string4.slice(lastIndex, index) + replaceCode;
-      lastIndex = index + closeCode.length;
-      index = string4.indexOf(closeCode, lastIndex);
-    }
-    result += string4.slice(lastIndex) + closeCode;
-    return result;
-  };
-};
-var reset = format(0, 0);
-var bold = format(1, 22);
-var dim = format(2, 22);
-var italic = format(3, 23);
-var underline = format(4, 24);
-var underlineDouble = format("4:2", 24);
-var underlineCurly = format("4:3", 24);
-var underlineDotted = format("4:4", 24);
-var underlineDashed = format("4:5", 24);
-var overline = format(53, 55);
-var inverse = format(7, 27);
-var hidden = format(8, 28);
-var strikethrough = format(9, 29);
-var black = format(30, 39);
-var red = format(31, 39);
-var green = format(32, 39);
-var yellow = format(33, 39);
-var blue = format(34, 39);
-var magenta = format(35, 39);
-var cyan = format(36, 39);
-var white = format(37, 39);
-var gray = format(90, 39);
-var bgBlack = format(40, 49);
-var bgRed = format(41, 49);
-var bgGreen = format(42, 49);
-var bgYellow = format(43, 49);
-var bgBlue = format(44, 49);
-var bgMagenta = format(45, 49);
-var bgCyan = format(46, 49);
-var bgWhite = format(47, 49);
-var bgGray = format(100, 49);
-var redBright = format(91, 39);
-var greenBright = format(92, 39);
-var yellowBright = format(93, 39);
-var blueBright = format(94, 39);
-var magentaBright = format(95, 39);
-var cyanBright = format(96, 39);
-var whiteBright = format(97, 39);
-var bgRedBright = format(101, 49);
-var bgGreenBright = format(102, 49);
-var bgYellowBright = format(103, 49);
-var bgBlueBright = format(104, 49);
-var bgMagentaBright = format(105, 49);
-var bgCyanBright = format(106, 49);
-var bgWhiteBright = format(107, 49);
-var underlineBlack = format("58;5;0", 59);
-var underlineRed = format("58;5;1", 59);
-var underlineGreen = format("58;5;2", 59);
-var underlineYellow = format("58;5;3", 59);
-var underlineBlue = format("58;5;4", 59);
-var underlineMagenta = format("58;5;5", 59);
-var underlineCyan = format("58;5;6", 59);
-var underlineWhite = format("58;5;7", 59);
-var underlineGray = format("58;5;8", 59);
-var underlineRedBright = format("58;5;9", 59);
-var underlineGreenBright = format("58;5;10", 59);
-var underlineYellowBright = format("58;5;11", 59);
-var underlineBlueBright = format("58;5;12", 59);
-var underlineMagentaBright = format("58;5;13", 59);
-var underlineCyanBright = format("58;5;14", 59);
-var underlineWhiteBright = format("58;5;15", 59);
-
-// node_modules/execa/lib/verbose/default.js
-var defaultVerboseFunction = ({
-  type,
-  message,
-  timestamp,
-  piped,
-  commandId,
-  result: { failed = false } = {},
-  options: { reject = true }
-}) => {
-  const timestampString = serializeTimestamp(timestamp);
-  const icon = ICONS[type]({ failed, reject, piped });
-  const color = COLORS[type]({ reject });
-  return `${gray(`[${timestampString}]`)} ${gray(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
-};
-var serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
-var padField = (field, padding) => String(field).padStart(padding, "0");
-var getFinalIcon = ({ failed, reject }) => {
-  if (!failed) {
-    return figures_default.tick;
-  }
-  return reject ? figures_default.cross : figures_default.warning;
-};
-var ICONS = {
-  command: ({ piped }) => piped ? "|" : "$",
-  output: () => " ",
-  ipc: () => "*",
-  error: getFinalIcon,
-  duration: getFinalIcon
-};
-var identity = (string4) => string4;
-var COLORS = {
-  command: () => bold,
-  output: () => identity,
-  ipc: () => identity,
-  error: ({ reject }) => reject ? redBright : yellowBright,
-  duration: () => gray
-};
-
-// node_modules/execa/lib/verbose/custom.js
-var applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
-  const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
-  return printedLines.map(({ verboseLine, verboseObject }) => applyVerboseFunction(verboseLine, verboseObject, verboseFunction)).filter((printedLine) => printedLine !== void 0).map((printedLine) => appendNewline(printedLine)).join("");
-};
-var applyVerboseFunction = (verboseLine, verboseObject, verboseFunction) => {
-  if (verboseFunction === void 0) {
-    return verboseLine;
-  }
-  const printedLine = verboseFunction(verboseLine, verboseObject);
-  if (typeof printedLine === "string") {
-    return printedLine;
-  }
-};
-var appendNewline = (printedLine) => printedLine.endsWith("\n") ? printedLine : `${printedLine}
-`;
-
-// node_modules/execa/lib/verbose/log.js
-var verboseLog = ({ type, verboseMessage, fdNumber, verboseInfo, result }) => {
-  const verboseObject = getVerboseObject({ type, result, verboseInfo });
-  const printedLines = getPrintedLines(verboseMessage, verboseObject);
-  const finalLines = applyVerboseOnLines(printedLines, verboseInfo, fdNumber);
-  if (finalLines !== "") {
-    console.warn(finalLines.slice(0, -1));
-  }
-};
-var getVerboseObject = ({
-  type,
-  result,
-  verboseInfo: { escapedCommand, commandId, rawOptions: { piped = false, ...options } }
-}) => ({
-  type,
-  escapedCommand,
-  commandId: `${commandId}`,
-  timestamp: /* @__PURE__ */ new Date(),
-  piped,
-  result,
-  options
-});
-var getPrintedLines = (verboseMessage, verboseObject) => verboseMessage.split("\n").map((message) => getPrintedLine({ ...verboseObject, message }));
-var getPrintedLine = (verboseObject) => {
-  const verboseLine = defaultVerboseFunction(verboseObject);
-  return { verboseLine, verboseObject };
-};
-var serializeVerboseMessage = (message) => {
-  const messageString = typeof message === "string" ? message : inspect(message);
-  const escapedMessage = escapeLines(messageString);
-  return escapedMessage.replaceAll("	", " ".repeat(TAB_SIZE));
-};
-var TAB_SIZE = 2;
-
-// node_modules/execa/lib/verbose/start.js
-var logCommand = (escapedCommand, verboseInfo) => {
-  if (!isVerbose(verboseInfo)) {
-    return;
-  }
-  verboseLog({
-    type: "command",
-    verboseMessage: escapedCommand,
-    verboseInfo
-  });
-};
-
-// node_modules/execa/lib/verbose/info.js
-var getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
-  validateVerbose(verbose);
-  const commandId = getCommandId(verbose);
-  return {
-    verbose,
-    escapedCommand,
-    commandId,
-    rawOptions
-  };
-};
-var getCommandId = (verbose) => isVerbose({ verbose }) ? COMMAND_ID++ : void 0;
-var COMMAND_ID = 0n;
-var validateVerbose = (verbose) => {
-  for (const fdVerbose of verbose) {
-    if (fdVerbose === false) {
-      throw new TypeError(`The "verbose: false" option was renamed to "verbose: 'none'".`);
-    }
-    if (fdVerbose === true) {
-      throw new TypeError(`The "verbose: true" option was renamed to "verbose: 'short'".`);
-    }
-    if (!VERBOSE_VALUES.includes(fdVerbose) && !isVerboseFunction(fdVerbose)) {
-      const allowedValues = VERBOSE_VALUES.map((allowedValue) => `'${allowedValue}'`).join(", ");
-      throw new TypeError(`The "verbose" option must not be ${fdVerbose}. Allowed values are: ${allowedValues} or a function.`);
-    }
-  }
-};
-
-// node_modules/execa/lib/return/duration.js
-import { hrtime } from "node:process";
-var getStartTime = () => hrtime.bigint();
-var getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
-
-// node_modules/execa/lib/arguments/command.js
-var handleCommand = (filePath, rawArguments, rawOptions) => {
-  const startTime = getStartTime();
-  const { command, escapedCommand } = joinCommand(filePath, rawArguments);
-  const verbose = normalizeFdSpecificOption(rawOptions, "verbose");
-  const verboseInfo = getVerboseInfo(verbose, escapedCommand, { ...rawOptions });
-  logCommand(escapedCommand, verboseInfo);
-  return {
-    command,
-    escapedCommand,
-    startTime,
-    verboseInfo
-  };
-};
-
-// node_modules/execa/lib/arguments/options.js
-var import_cross_spawn = __toESM(require_cross_spawn(), 1);
-import path14 from "node:path";
-import process6 from "node:process";
-
-// node_modules/npm-run-path/index.js
-import process4 from "node:process";
-import path11 from "node:path";
-
-// node_modules/npm-run-path/node_modules/path-key/index.js
-function pathKey(options = {}) {
-  const {
-    env = process.env,
-    platform: platform2 = process.platform
-  } = options;
-  if (platform2 !== "win32") {
-    return "PATH";
-  }
-  return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
+function fragmentFile() {
+  return path17.join(packageRoot(), "kernel", "umlenv.config");
 }
-
-// node_modules/unicorn-magic/node.js
-import { promisify } from "node:util";
-import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path10 from "node:path";
-import { fileURLToPath as fileURLToPath3 } from "node:url";
-var execFileOriginal = promisify(execFileCallback);
-function toPath(urlOrPath) {
-  return urlOrPath instanceof URL ? fileURLToPath3(urlOrPath) : urlOrPath;
+async function kernelKey() {
+  const version2 = await execa("dpkg-query", ["-W", "-f=${Version}", SOURCE_PACKAGE], {
+    reject: false
+  });
+  if (version2.exitCode !== 0 || !version2.stdout) return void 0;
+  const gcc = await execa("gcc", ["--version"], { reject: false });
+  const fragment = await readFile5(fragmentFile(), "utf8");
+  const digest = createHash3("sha256").update(JSON.stringify([version2.stdout, fragment, gcc.stdout.split("\n")[0]])).digest("hex");
+  return `6.1-${digest.slice(0, 16)}`;
 }
-function traversePathUp(startPath) {
-  return {
-    *[Symbol.iterator]() {
-      let currentPath = path10.resolve(toPath(startPath));
-      let previousPath;
-      while (previousPath !== currentPath) {
-        yield currentPath;
-        previousPath = currentPath;
-        currentPath = path10.resolve(currentPath, "..");
-      }
-    }
-  };
-}
-var TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
-
-// node_modules/npm-run-path/index.js
-var npmRunPath = ({
-  cwd = process4.cwd(),
-  path: pathOption = process4.env[pathKey()],
-  preferLocal = true,
-  execPath: execPath2 = process4.execPath,
-  addExecPath = true
-} = {}) => {
-  const cwdPath = path11.resolve(toPath(cwd));
-  const result = [];
-  const pathParts = pathOption.split(path11.delimiter);
-  if (preferLocal) {
-    applyPreferLocal(result, pathParts, cwdPath);
-  }
-  if (addExecPath) {
-    applyExecPath(result, pathParts, execPath2, cwdPath);
-  }
-  return pathOption === "" || pathOption === path11.delimiter ? `${result.join(path11.delimiter)}${pathOption}` : [...result, pathOption].join(path11.delimiter);
-};
-var applyPreferLocal = (result, pathParts, cwdPath) => {
-  for (const directory of traversePathUp(cwdPath)) {
-    const pathPart = path11.join(directory, "node_modules/.bin");
-    if (!pathParts.includes(pathPart)) {
-      result.push(pathPart);
-    }
-  }
-};
-var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-  const pathPart = path11.resolve(cwdPath, toPath(execPath2), "..");
-  if (!pathParts.includes(pathPart)) {
-    result.push(pathPart);
-  }
-};
-var npmRunPathEnv = ({ env = process4.env, ...options } = {}) => {
-  env = { ...env };
-  const pathName = pathKey({ env });
-  options.path = env[pathName];
-  env[pathName] = npmRunPath(options);
-  return env;
-};
-
-// node_modules/execa/lib/terminate/kill.js
-import { setTimeout as setTimeout2 } from "node:timers/promises";
-
-// node_modules/execa/lib/return/final-error.js
-var getFinalError = (originalError, message, isSync) => {
-  const ErrorClass = isSync ? ExecaSyncError : ExecaError;
-  const options = originalError instanceof DiscardedError ? {} : { cause: originalError };
-  return new ErrorClass(message, options);
-};
-var DiscardedError = class extends Error {
-};
-var setErrorName = (ErrorClass, value) => {
-  Object.defineProperty(ErrorClass.prototype, "name", {
-    value,
-    writable: true,
-    enumerable: false,
-    configurable: true
-  });
-  Object.defineProperty(ErrorClass.prototype, execaErrorSymbol, {
-    value: true,
-    writable: false,
-    enumerable: false,
-    configurable: false
-  });
-};
-var isExecaError = (error62) => isErrorInstance(error62) && execaErrorSymbol in error62;
-var execaErrorSymbol = /* @__PURE__ */ Symbol("isExecaError");
-var isErrorInstance = (value) => Object.prototype.toString.call(value) === "[object Error]";
-var ExecaError = class extends Error {
-};
-setErrorName(ExecaError, ExecaError.name);
-var ExecaSyncError = class extends Error {
-};
-setErrorName(ExecaSyncError, ExecaSyncError.name);
-
-// node_modules/execa/lib/terminate/signal.js
-import { constants as constants5 } from "node:os";
-
-// node_modules/human-signals/build/src/main.js
-import { constants as constants4 } from "node:os";
-
-// node_modules/human-signals/build/src/realtime.js
-var getRealtimeSignals = () => {
-  const length = SIGRTMAX - SIGRTMIN + 1;
-  return Array.from({ length }, getRealtimeSignal);
-};
-var getRealtimeSignal = (value, index) => ({
-  name: `SIGRT${index + 1}`,
-  number: SIGRTMIN + index,
-  action: "terminate",
-  description: "Application-specific signal (realtime)",
-  standard: "posix"
-});
-var SIGRTMIN = 34;
-var SIGRTMAX = 64;
-
-// node_modules/human-signals/build/src/signals.js
-import { constants as constants3 } from "node:os";
-
-// node_modules/human-signals/build/src/core.js
-var SIGNALS = [
-  {
-    name: "SIGHUP",
-    number: 1,
-    action: "terminate",
-    description: "Terminal closed",
-    standard: "posix"
-  },
-  {
-    name: "SIGINT",
-    number: 2,
-    action: "terminate",
-    description: "User interruption with CTRL-C",
-    standard: "ansi"
-  },
-  {
-    name: "SIGQUIT",
-    number: 3,
-    action: "core",
-    description: "User interruption with CTRL-\\",
-    standard: "posix"
-  },
-  {
-    name: "SIGILL",
-    number: 4,
-    action: "core",
-    description: "Invalid machine instruction",
-    standard: "ansi"
-  },
-  {
-    name: "SIGTRAP",
-    number: 5,
-    action: "core",
-    description: "Debugger breakpoint",
-    standard: "posix"
-  },
-  {
-    name: "SIGABRT",
-    number: 6,
-    action: "core",
-    description: "Aborted",
-    standard: "ansi"
-  },
-  {
-    name: "SIGIOT",
-    number: 6,
-    action: "core",
-    description: "Aborted",
-    standard: "bsd"
-  },
-  {
-    name: "SIGBUS",
-    number: 7,
-    action: "core",
-    description: "Bus error due to misaligned, non-existing address or paging error",
-    standard: "bsd"
-  },
-  {
-    name: "SIGEMT",
-    number: 7,
-    action: "terminate",
-    description: "Command should be emulated but is not implemented",
-    standard: "other"
-  },
-  {
-    name: "SIGFPE",
-    number: 8,
-    action: "core",
-    description: "Floating point arithmetic error",
-    standard: "ansi"
-  },
-  {
-    name: "SIGKILL",
-    number: 9,
-    action: "terminate",
-    description: "Forced termination",
-    standard: "posix",
-    forced: true
-  },
-  {
-    name: "SIGUSR1",
-    number: 10,
-    action: "terminate",
-    description: "Application-specific signal",
-    standard: "posix"
-  },
-  {
-    name: "SIGSEGV",
-    number: 11,
-    action: "core",
-    description: "Segmentation fault",
-    standard: "ansi"
-  },
-  {
-    name: "SIGUSR2",
-    number: 12,
-    action: "terminate",
-    description: "Application-specific signal",
-    standard: "posix"
-  },
-  {
-    name: "SIGPIPE",
-    number: 13,
-    action: "terminate",
-    description: "Broken pipe or socket",
-    standard: "posix"
-  },
-  {
-    name: "SIGALRM",
-    number: 14,
-    action: "terminate",
-    description: "Timeout or timer",
-    standard: "posix"
-  },
-  {
-    name: "SIGTERM",
-    number: 15,
-    action: "terminate",
-    description: "Termination",
-    standard: "ansi"
-  },
-  {
-    name: "SIGSTKFLT",
-    number: 16,
-    action: "terminate",
-    description: "Stack is empty or overflowed",
-    standard: "other"
-  },
-  {
-    name: "SIGCHLD",
-    number: 17,
-    action: "ignore",
-    description: "Child process terminated, paused or unpaused",
-    standard: "posix"
-  },
-  {
-    name: "SIGCLD",
-    number: 17,
-    action: "ignore",
-    description: "Child process terminated, paused or unpaused",
-    standard: "other"
-  },
-  {
-    name: "SIGCONT",
-    number: 18,
-    action: "unpause",
-    description: "Unpaused",
-    standard: "posix",
-    forced: true
-  },
-  {
-    name: "SIGSTOP",
-    number: 19,
-    action: "pause",
-    description: "Paused",
-    standard: "posix",
-    forced: true
-  },
-  {
-    name: "SIGTSTP",
-    number: 20,
-    action: "pause",
-    description: 'Paused using CTRL-Z or "suspend"',
-    standard: "posix"
-  },
-  {
-    name: "SIGTTIN",
-    number: 21,
-    action: "pause",
-    description: "Background process cannot read terminal input",
-    standard: "posix"
-  },
-  {
-    name: "SIGBREAK",
-    number: 21,
-    action: "terminate",
-    description: "User interruption with CTRL-BREAK",
-    standard: "other"
-  },
-  {
-    name: "SIGTTOU",
-    number: 22,
-    action: "pause",
-    description: "Background process cannot write to terminal output",
-    standard: "posix"
-  },
-  {
-    name: "SIGURG",
-    number: 23,
-    action: "ignore",
-    description: "Socket received out-of-band data",
-    standard: "bsd"
-  },
-  {
-    name: "SIGXCPU",
-    number: 24,
-    action: "core",
-    description: "Process timed out",
-    standard: "bsd"
-  },
-  {
-    name: "SIGXFSZ",
-    number: 25,
-    action: "core",
-    description: "File too big",
-    standard: "bsd"
-  },
-  {
-    name: "SIGVTALRM",
-    number: 26,
-    action: "terminate",
-    description: "Timeout or timer",
-    standard: "bsd"
-  },
-  {
-    name: "SIGPROF",
-    number: 27,
-    action: "terminate",
-    description: "Timeout or timer",
-    standard: "bsd"
-  },
-  {
-    name: "SIGWINCH",
-    number: 28,
-    action: "ignore",
-    description: "Terminal window size changed",
-    standard: "bsd"
-  },
-  {
-    name: "SIGIO",
-    number: 29,
-    action: "terminate",
-    description: "I/O is available",
-    standard: "other"
-  },
-  {
-    name: "SIGPOLL",
-    number: 29,
-    action: "terminate",
-    description: "Watched event",
-    standard: "other"
-  },
-  {
-    name: "SIGINFO",
-    number: 29,
-    action: "ignore",
-    description: "Request for process information",
-    standard: "other"
-  },
-  {
-    name: "SIGPWR",
-    number: 30,
-    action: "terminate",
-    description: "Device running out of power",
-    standard: "systemv"
-  },
-  {
-    name: "SIGSYS",
-    number: 31,
-    action: "core",
-    description: "Invalid system call",
-    standard: "other"
-  },
-  {
-    name: "SIGUNUSED",
-    number: 31,
-    action: "terminate",
-    description: "Invalid system call",
-    standard: "other"
-  }
-];
-
-// node_modules/human-signals/build/src/signals.js
-var getSignals = () => {
-  const realtimeSignals = getRealtimeSignals();
-  const signals2 = [...SIGNALS, ...realtimeSignals].map(normalizeSignal);
-  return signals2;
-};
-var normalizeSignal = ({
-  name: name2,
-  number: defaultNumber,
-  description,
-  action,
-  forced = false,
-  standard
-}) => {
-  const {
-    signals: { [name2]: constantSignal }
-  } = constants3;
-  const supported = constantSignal !== void 0;
-  const number4 = supported ? constantSignal : defaultNumber;
-  return { name: name2, number: number4, description, supported, action, forced, standard };
-};
-
-// node_modules/human-signals/build/src/main.js
-var getSignalsByName = () => {
-  const signals2 = getSignals();
-  return Object.fromEntries(signals2.map(getSignalByName));
-};
-var getSignalByName = ({
-  name: name2,
-  number: number4,
-  description,
-  supported,
-  action,
-  forced,
-  standard
-}) => [name2, { name: name2, number: number4, description, supported, action, forced, standard }];
-var signalsByName = getSignalsByName();
-var getSignalsByNumber = () => {
-  const signals2 = getSignals();
-  const length = SIGRTMAX + 1;
-  const signalsA = Array.from(
-    { length },
-    (value, number4) => getSignalByNumber(number4, signals2)
-  );
-  return Object.assign({}, ...signalsA);
-};
-var getSignalByNumber = (number4, signals2) => {
-  const signal2 = findSignalByNumber(number4, signals2);
-  if (signal2 === void 0) {
-    return {};
-  }
-  const { name: name2, description, supported, action, forced, standard } = signal2;
-  return {
-    [number4]: {
-      name: name2,
-      number: number4,
-      description,
-      supported,
-      action,
-      forced,
-      standard
-    }
-  };
-};
-var findSignalByNumber = (number4, signals2) => {
-  const signal2 = signals2.find(({ name: name2 }) => constants4.signals[name2] === number4);
-  if (signal2 !== void 0) {
-    return signal2;
-  }
-  return signals2.find((signalA) => signalA.number === number4);
-};
-var signalsByNumber = getSignalsByNumber();
-
-// node_modules/execa/lib/terminate/signal.js
-var normalizeKillSignal = (killSignal) => {
-  const optionName = "option `killSignal`";
-  if (killSignal === 0) {
-    throw new TypeError(`Invalid ${optionName}: 0 cannot be used.`);
-  }
-  return normalizeSignal2(killSignal, optionName);
-};
-var normalizeSignalArgument = (signal2) => signal2 === 0 ? signal2 : normalizeSignal2(signal2, "`subprocess.kill()`'s argument");
-var normalizeSignal2 = (signalNameOrInteger, optionName) => {
-  if (Number.isInteger(signalNameOrInteger)) {
-    return normalizeSignalInteger(signalNameOrInteger, optionName);
-  }
-  if (typeof signalNameOrInteger === "string") {
-    return normalizeSignalName(signalNameOrInteger, optionName);
-  }
-  throw new TypeError(`Invalid ${optionName} ${String(signalNameOrInteger)}: it must be a string or an integer.
-${getAvailableSignals()}`);
-};
-var normalizeSignalInteger = (signalInteger, optionName) => {
-  if (signalsIntegerToName.has(signalInteger)) {
-    return signalsIntegerToName.get(signalInteger);
-  }
-  throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
-${getAvailableSignals()}`);
-};
-var getSignalsIntegerToName = () => new Map(Object.entries(constants5.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
-var signalsIntegerToName = getSignalsIntegerToName();
-var normalizeSignalName = (signalName, optionName) => {
-  if (signalName in constants5.signals) {
-    return signalName;
-  }
-  if (signalName.toUpperCase() in constants5.signals) {
-    throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
-  }
-  throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
-${getAvailableSignals()}`);
-};
-var getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
-Available signal numbers: ${getAvailableSignalIntegers()}.`;
-var getAvailableSignalNames = () => Object.keys(constants5.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
-var getAvailableSignalIntegers = () => [...new Set(Object.values(constants5.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
-var getSignalDescription = (signal2) => signalsByName[signal2].description;
-
-// node_modules/execa/lib/terminate/kill.js
-var normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
-  if (forceKillAfterDelay === false) {
-    return forceKillAfterDelay;
-  }
-  if (forceKillAfterDelay === true) {
-    return DEFAULT_FORCE_KILL_TIMEOUT;
-  }
-  if (!Number.isFinite(forceKillAfterDelay) || forceKillAfterDelay < 0) {
-    throw new TypeError(`Expected the \`forceKillAfterDelay\` option to be a non-negative integer, got \`${forceKillAfterDelay}\` (${typeof forceKillAfterDelay})`);
-  }
-  return forceKillAfterDelay;
-};
-var DEFAULT_FORCE_KILL_TIMEOUT = 1e3 * 5;
-var subprocessKill = ({ kill, options: { forceKillAfterDelay, killSignal }, onInternalError, context, controller }, signalOrError, errorArgument) => {
-  const { signal: signal2, error: error62 } = parseKillArguments(signalOrError, errorArgument, killSignal);
-  emitKillError(error62, onInternalError);
-  const killResult = kill(signal2);
-  setKillTimeout({
-    kill,
-    signal: signal2,
-    forceKillAfterDelay,
-    killSignal,
-    killResult,
-    context,
-    controller
-  });
-  return killResult;
-};
-var parseKillArguments = (signalOrError, errorArgument, killSignal) => {
-  const [signal2 = killSignal, error62] = isErrorInstance(signalOrError) ? [void 0, signalOrError] : [signalOrError, errorArgument];
-  if (typeof signal2 !== "string" && !Number.isInteger(signal2)) {
-    throw new TypeError(`The first argument must be an error instance or a signal name string/integer: ${String(signal2)}`);
-  }
-  if (error62 !== void 0 && !isErrorInstance(error62)) {
-    throw new TypeError(`The second argument is optional. If specified, it must be an error instance: ${error62}`);
-  }
-  return { signal: normalizeSignalArgument(signal2), error: error62 };
-};
-var emitKillError = (error62, onInternalError) => {
-  if (error62 !== void 0) {
-    onInternalError.reject(error62);
-  }
-};
-var setKillTimeout = async ({ kill, signal: signal2, forceKillAfterDelay, killSignal, killResult, context, controller }) => {
-  if (signal2 === killSignal && killResult) {
-    killOnTimeout({
-      kill,
-      forceKillAfterDelay,
-      context,
-      controllerSignal: controller.signal
-    });
-  }
-};
-var killOnTimeout = async ({ kill, forceKillAfterDelay, context, controllerSignal }) => {
-  if (forceKillAfterDelay === false) {
-    return;
-  }
-  try {
-    await setTimeout2(forceKillAfterDelay, void 0, { signal: controllerSignal });
-    if (kill("SIGKILL")) {
-      context.isForcefullyTerminated ??= true;
-    }
-  } catch {
-  }
-};
-
-// node_modules/execa/lib/utils/abort-signal.js
-import { once } from "node:events";
-var onAbortedSignal = async (mainSignal, stopSignal) => {
-  if (!mainSignal.aborted) {
-    await once(mainSignal, "abort", { signal: stopSignal });
-  }
-};
-
-// node_modules/execa/lib/terminate/cancel.js
-var validateCancelSignal = ({ cancelSignal }) => {
-  if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
-    throw new Error(`The \`cancelSignal\` option must be an AbortSignal: ${String(cancelSignal)}`);
-  }
-};
-var throwOnCancel = ({ subprocess, cancelSignal, gracefulCancel, context, controller }) => cancelSignal === void 0 || gracefulCancel ? [] : [terminateOnCancel(subprocess, cancelSignal, context, controller)];
-var terminateOnCancel = async (subprocess, cancelSignal, context, { signal: signal2 }) => {
-  await onAbortedSignal(cancelSignal, signal2);
-  context.terminationReason ??= "cancel";
-  subprocess.kill();
-  throw cancelSignal.reason;
-};
-
-// node_modules/execa/lib/ipc/graceful.js
-import { scheduler as scheduler2 } from "node:timers/promises";
-
-// node_modules/execa/lib/ipc/send.js
-import { promisify as promisify2 } from "node:util";
-
-// node_modules/execa/lib/ipc/validation.js
-var validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
-  validateIpcOption(methodName, isSubprocess, ipc);
-  validateConnection(methodName, isSubprocess, isConnected2);
-};
-var validateIpcOption = (methodName, isSubprocess, ipc) => {
-  if (!ipc) {
-    throw new Error(`${getMethodName(methodName, isSubprocess)} can only be used if the \`ipc\` option is \`true\`.`);
-  }
-};
-var validateConnection = (methodName, isSubprocess, isConnected2) => {
-  if (!isConnected2) {
-    throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} has already exited or disconnected.`);
-  }
-};
-var throwOnEarlyDisconnect = (isSubprocess) => {
-  throw new Error(`${getMethodName("getOneMessage", isSubprocess)} could not complete: the ${getOtherProcessName(isSubprocess)} exited or disconnected.`);
-};
-var throwOnStrictDeadlockError = (isSubprocess) => {
-  throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is sending a message too, instead of listening to incoming messages.
-This can be fixed by both sending a message and listening to incoming messages at the same time:
-
-const [receivedMessage] = await Promise.all([
-	${getMethodName("getOneMessage", isSubprocess)},
-	${getMethodName("sendMessage", isSubprocess, "message, {strict: true}")},
-]);`);
-};
-var getStrictResponseError = (error62, isSubprocess) => new Error(`${getMethodName("sendMessage", isSubprocess)} failed when sending an acknowledgment response to the ${getOtherProcessName(isSubprocess)}.`, { cause: error62 });
-var throwOnMissingStrict = (isSubprocess) => {
-  throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is not listening to incoming messages.`);
-};
-var throwOnStrictDisconnect = (isSubprocess) => {
-  throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} exited without listening to incoming messages.`);
-};
-var getAbortDisconnectError = () => new Error(`\`cancelSignal\` aborted: the ${getOtherProcessName(true)} disconnected.`);
-var throwOnMissingParent = () => {
-  throw new Error("`getCancelSignal()` cannot be used without setting the `cancelSignal` subprocess option.");
-};
-var handleEpipeError = ({ error: error62, methodName, isSubprocess }) => {
-  if (error62.code === "EPIPE") {
-    throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} is disconnecting.`, { cause: error62 });
-  }
-};
-var handleSerializationError = ({ error: error62, methodName, isSubprocess, message }) => {
-  if (isSerializationError(error62)) {
-    throw new Error(`${getMethodName(methodName, isSubprocess)}'s argument type is invalid: the message cannot be serialized: ${String(message)}.`, { cause: error62 });
-  }
-};
-var isSerializationError = ({ code, message }) => SERIALIZATION_ERROR_CODES.has(code) || SERIALIZATION_ERROR_MESSAGES.some((serializationErrorMessage) => message.includes(serializationErrorMessage));
-var SERIALIZATION_ERROR_CODES = /* @__PURE__ */ new Set([
-  // Message is `undefined`
-  "ERR_MISSING_ARGS",
-  // Message is a function, a bigint, a symbol
-  "ERR_INVALID_ARG_TYPE"
-]);
-var SERIALIZATION_ERROR_MESSAGES = [
-  // Message is a promise or a proxy, with `serialization: 'advanced'`
-  "could not be cloned",
-  // Message has cycles, with `serialization: 'json'`
-  "circular structure",
-  // Message has cycles inside toJSON(), with `serialization: 'json'`
-  "call stack size exceeded"
-];
-var getMethodName = (methodName, isSubprocess, parameters = "") => methodName === "cancelSignal" ? "`cancelSignal`'s `controller.abort()`" : `${getNamespaceName(isSubprocess)}${methodName}(${parameters})`;
-var getNamespaceName = (isSubprocess) => isSubprocess ? "" : "subprocess.";
-var getOtherProcessName = (isSubprocess) => isSubprocess ? "parent process" : "subprocess";
-var disconnect = (anyProcess) => {
-  if (anyProcess.connected) {
-    anyProcess.disconnect();
-  }
-};
-
-// node_modules/execa/lib/utils/deferred.js
-var createDeferred = () => {
-  const methods = {};
-  const promise2 = new Promise((resolve2, reject) => {
-    Object.assign(methods, { resolve: resolve2, reject });
-  });
-  return Object.assign(promise2, methods);
-};
-
-// node_modules/execa/lib/arguments/fd-options.js
-var getToStream = (destination, to = "stdin") => {
-  const isWritable = true;
-  const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(destination);
-  const fdNumber = getFdNumber(fileDescriptors, to, isWritable);
-  const destinationStream = destination.stdio[fdNumber];
-  if (destinationStream === null) {
-    throw new TypeError(getInvalidStdioOptionMessage(fdNumber, to, options, isWritable));
-  }
-  return destinationStream;
-};
-var getFromStream = (source, from = "stdout") => {
-  const isWritable = false;
-  const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(source);
-  const fdNumber = getFdNumber(fileDescriptors, from, isWritable);
-  const sourceStream = fdNumber === "all" ? source.all : source.stdio[fdNumber];
-  if (sourceStream === null || sourceStream === void 0) {
-    throw new TypeError(getInvalidStdioOptionMessage(fdNumber, from, options, isWritable));
-  }
-  return sourceStream;
-};
-var SUBPROCESS_OPTIONS = /* @__PURE__ */ new WeakMap();
-var getFdNumber = (fileDescriptors, fdName, isWritable) => {
-  const fdNumber = parseFdNumber(fdName, isWritable);
-  validateFdNumber(fdNumber, fdName, isWritable, fileDescriptors);
-  return fdNumber;
-};
-var parseFdNumber = (fdName, isWritable) => {
-  const fdNumber = parseFd(fdName);
-  if (fdNumber !== void 0) {
-    return fdNumber;
-  }
-  const { validOptions, defaultValue } = isWritable ? { validOptions: '"stdin"', defaultValue: "stdin" } : { validOptions: '"stdout", "stderr", "all"', defaultValue: "stdout" };
-  throw new TypeError(`"${getOptionName(isWritable)}" must not be "${fdName}".
-It must be ${validOptions} or "fd3", "fd4" (and so on).
-It is optional and defaults to "${defaultValue}".`);
-};
-var validateFdNumber = (fdNumber, fdName, isWritable, fileDescriptors) => {
-  const fileDescriptor = fileDescriptors[getUsedDescriptor(fdNumber)];
-  if (fileDescriptor === void 0) {
-    throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. That file descriptor does not exist.
-Please set the "stdio" option to ensure that file descriptor exists.`);
-  }
-  if (fileDescriptor.direction === "input" && !isWritable) {
-    throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a readable stream, not writable.`);
-  }
-  if (fileDescriptor.direction !== "input" && isWritable) {
-    throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a writable stream, not readable.`);
-  }
-};
-var getInvalidStdioOptionMessage = (fdNumber, fdName, options, isWritable) => {
-  if (fdNumber === "all" && !options.all) {
-    return `The "all" option must be true to use "from: 'all'".`;
-  }
-  const { optionName, optionValue } = getInvalidStdioOption(fdNumber, options);
-  return `The "${optionName}: ${serializeOptionValue(optionValue)}" option is incompatible with using "${getOptionName(isWritable)}: ${serializeOptionValue(fdName)}".
-Please set this option with "pipe" instead.`;
-};
-var getInvalidStdioOption = (fdNumber, { stdin, stdout, stderr, stdio }) => {
-  const usedDescriptor = getUsedDescriptor(fdNumber);
-  if (usedDescriptor === 0 && stdin !== void 0) {
-    return { optionName: "stdin", optionValue: stdin };
-  }
-  if (usedDescriptor === 1 && stdout !== void 0) {
-    return { optionName: "stdout", optionValue: stdout };
-  }
-  if (usedDescriptor === 2 && stderr !== void 0) {
-    return { optionName: "stderr", optionValue: stderr };
-  }
-  return { optionName: `stdio[${usedDescriptor}]`, optionValue: stdio[usedDescriptor] };
-};
-var getUsedDescriptor = (fdNumber) => fdNumber === "all" ? 1 : fdNumber;
-var getOptionName = (isWritable) => isWritable ? "to" : "from";
-var serializeOptionValue = (value) => {
-  if (typeof value === "string") {
-    return `'${value}'`;
-  }
-  return typeof value === "number" ? `${value}` : "Stream";
-};
-
-// node_modules/execa/lib/ipc/strict.js
-import { once as once3 } from "node:events";
-
-// node_modules/execa/lib/utils/max-listeners.js
-import { addAbortListener } from "node:events";
-var incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal2) => {
-  const maxListeners = eventEmitter.getMaxListeners();
-  if (maxListeners === 0 || maxListeners === Number.POSITIVE_INFINITY) {
-    return;
-  }
-  eventEmitter.setMaxListeners(maxListeners + maxListenersIncrement);
-  addAbortListener(signal2, () => {
-    eventEmitter.setMaxListeners(eventEmitter.getMaxListeners() - maxListenersIncrement);
-  });
-};
-
-// node_modules/execa/lib/ipc/forward.js
-import { EventEmitter as EventEmitter2 } from "node:events";
-
-// node_modules/execa/lib/ipc/incoming.js
-import { once as once2 } from "node:events";
-import { scheduler } from "node:timers/promises";
-
-// node_modules/execa/lib/ipc/reference.js
-var addReference = (channel, reference) => {
-  if (reference) {
-    addReferenceCount(channel);
-  }
-};
-var addReferenceCount = (channel) => {
-  channel.refCounted();
-};
-var removeReference = (channel, reference) => {
-  if (reference) {
-    removeReferenceCount(channel);
-  }
-};
-var removeReferenceCount = (channel) => {
-  channel.unrefCounted();
-};
-var undoAddedReferences = (channel, isSubprocess) => {
-  if (isSubprocess) {
-    removeReferenceCount(channel);
-    removeReferenceCount(channel);
-  }
-};
-var redoAddedReferences = (channel, isSubprocess) => {
-  if (isSubprocess) {
-    addReferenceCount(channel);
-    addReferenceCount(channel);
-  }
-};
-
-// node_modules/execa/lib/ipc/incoming.js
-var onMessage = async ({ anyProcess, channel, isSubprocess, ipcEmitter }, wrappedMessage) => {
-  if (handleStrictResponse(wrappedMessage) || handleAbort(wrappedMessage)) {
-    return;
-  }
-  if (!INCOMING_MESSAGES.has(anyProcess)) {
-    INCOMING_MESSAGES.set(anyProcess, []);
-  }
-  const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
-  incomingMessages.push(wrappedMessage);
-  if (incomingMessages.length > 1) {
-    return;
-  }
-  while (incomingMessages.length > 0) {
-    await waitForOutgoingMessages(anyProcess, ipcEmitter, wrappedMessage);
-    await scheduler.yield();
-    const message = await handleStrictRequest({
-      wrappedMessage: incomingMessages[0],
-      anyProcess,
-      channel,
-      isSubprocess,
-      ipcEmitter
-    });
-    incomingMessages.shift();
-    ipcEmitter.emit("message", message);
-    ipcEmitter.emit("message:done");
-  }
-};
-var onDisconnect = async ({ anyProcess, channel, isSubprocess, ipcEmitter, boundOnMessage }) => {
-  abortOnDisconnect();
-  const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
-  while (incomingMessages?.length > 0) {
-    await once2(ipcEmitter, "message:done");
-  }
-  anyProcess.removeListener("message", boundOnMessage);
-  redoAddedReferences(channel, isSubprocess);
-  ipcEmitter.connected = false;
-  ipcEmitter.emit("disconnect");
-};
-var INCOMING_MESSAGES = /* @__PURE__ */ new WeakMap();
-
-// node_modules/execa/lib/ipc/forward.js
-var getIpcEmitter = (anyProcess, channel, isSubprocess) => {
-  if (IPC_EMITTERS.has(anyProcess)) {
-    return IPC_EMITTERS.get(anyProcess);
-  }
-  const ipcEmitter = new EventEmitter2();
-  ipcEmitter.connected = true;
-  IPC_EMITTERS.set(anyProcess, ipcEmitter);
-  forwardEvents({
-    ipcEmitter,
-    anyProcess,
-    channel,
-    isSubprocess
-  });
-  return ipcEmitter;
-};
-var IPC_EMITTERS = /* @__PURE__ */ new WeakMap();
-var forwardEvents = ({ ipcEmitter, anyProcess, channel, isSubprocess }) => {
-  const boundOnMessage = onMessage.bind(void 0, {
-    anyProcess,
-    channel,
-    isSubprocess,
-    ipcEmitter
-  });
-  anyProcess.on("message", boundOnMessage);
-  anyProcess.once("disconnect", onDisconnect.bind(void 0, {
-    anyProcess,
-    channel,
-    isSubprocess,
-    ipcEmitter,
-    boundOnMessage
-  }));
-  undoAddedReferences(channel, isSubprocess);
-};
-var isConnected = (anyProcess) => {
-  const ipcEmitter = IPC_EMITTERS.get(anyProcess);
-  return ipcEmitter === void 0 ? anyProcess.channel !== null : ipcEmitter.connected;
-};
-
-// node_modules/execa/lib/ipc/strict.js
-var handleSendStrict = ({ anyProcess, channel, isSubprocess, message, strict }) => {
-  if (!strict) {
-    return message;
-  }
-  const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
-  const hasListeners = hasMessageListeners(anyProcess, ipcEmitter);
-  return {
-    id: count++,
-    type: REQUEST_TYPE,
-    message,
-    hasListeners
-  };
-};
-var count = 0n;
-var validateStrictDeadlock = (outgoingMessages, wrappedMessage) => {
-  if (wrappedMessage?.type !== REQUEST_TYPE || wrappedMessage.hasListeners) {
-    return;
-  }
-  for (const { id } of outgoingMessages) {
-    if (id !== void 0) {
-      STRICT_RESPONSES[id].resolve({ isDeadlock: true, hasListeners: false });
-    }
-  }
-};
-var handleStrictRequest = async ({ wrappedMessage, anyProcess, channel, isSubprocess, ipcEmitter }) => {
-  if (wrappedMessage?.type !== REQUEST_TYPE || !anyProcess.connected) {
-    return wrappedMessage;
-  }
-  const { id, message } = wrappedMessage;
-  const response = { id, type: RESPONSE_TYPE, message: hasMessageListeners(anyProcess, ipcEmitter) };
-  try {
-    await sendMessage({
-      anyProcess,
-      channel,
-      isSubprocess,
-      ipc: true
-    }, response);
-  } catch (error62) {
-    ipcEmitter.emit("strict:error", error62);
-  }
-  return message;
-};
-var handleStrictResponse = (wrappedMessage) => {
-  if (wrappedMessage?.type !== RESPONSE_TYPE) {
-    return false;
-  }
-  const { id, message: hasListeners } = wrappedMessage;
-  STRICT_RESPONSES[id]?.resolve({ isDeadlock: false, hasListeners });
-  return true;
-};
-var waitForStrictResponse = async (wrappedMessage, anyProcess, isSubprocess) => {
-  if (wrappedMessage?.type !== REQUEST_TYPE) {
-    return;
-  }
-  const deferred = createDeferred();
-  STRICT_RESPONSES[wrappedMessage.id] = deferred;
-  const controller = new AbortController();
-  try {
-    const { isDeadlock, hasListeners } = await Promise.race([
-      deferred,
-      throwOnDisconnect(anyProcess, isSubprocess, controller)
-    ]);
-    if (isDeadlock) {
-      throwOnStrictDeadlockError(isSubprocess);
-    }
-    if (!hasListeners) {
-      throwOnMissingStrict(isSubprocess);
-    }
-  } finally {
-    controller.abort();
-    delete STRICT_RESPONSES[wrappedMessage.id];
-  }
-};
-var STRICT_RESPONSES = {};
-var throwOnDisconnect = async (anyProcess, isSubprocess, { signal: signal2 }) => {
-  incrementMaxListeners(anyProcess, 1, signal2);
-  await once3(anyProcess, "disconnect", { signal: signal2 });
-  throwOnStrictDisconnect(isSubprocess);
-};
-var REQUEST_TYPE = "execa:ipc:request";
-var RESPONSE_TYPE = "execa:ipc:response";
-
-// node_modules/execa/lib/ipc/outgoing.js
-var startSendMessage = (anyProcess, wrappedMessage, strict) => {
-  if (!OUTGOING_MESSAGES.has(anyProcess)) {
-    OUTGOING_MESSAGES.set(anyProcess, /* @__PURE__ */ new Set());
-  }
-  const outgoingMessages = OUTGOING_MESSAGES.get(anyProcess);
-  const onMessageSent = createDeferred();
-  const id = strict ? wrappedMessage.id : void 0;
-  const outgoingMessage = { onMessageSent, id };
-  outgoingMessages.add(outgoingMessage);
-  return { outgoingMessages, outgoingMessage };
-};
-var endSendMessage = ({ outgoingMessages, outgoingMessage }) => {
-  outgoingMessages.delete(outgoingMessage);
-  outgoingMessage.onMessageSent.resolve();
-};
-var waitForOutgoingMessages = async (anyProcess, ipcEmitter, wrappedMessage) => {
-  while (!hasMessageListeners(anyProcess, ipcEmitter) && OUTGOING_MESSAGES.get(anyProcess)?.size > 0) {
-    const outgoingMessages = [...OUTGOING_MESSAGES.get(anyProcess)];
-    validateStrictDeadlock(outgoingMessages, wrappedMessage);
-    await Promise.all(outgoingMessages.map(({ onMessageSent }) => onMessageSent));
-  }
-};
-var OUTGOING_MESSAGES = /* @__PURE__ */ new WeakMap();
-var hasMessageListeners = (anyProcess, ipcEmitter) => ipcEmitter.listenerCount("message") > getMinListenerCount(anyProcess);
-var getMinListenerCount = (anyProcess) => SUBPROCESS_OPTIONS.has(anyProcess) && !getFdSpecificValue(SUBPROCESS_OPTIONS.get(anyProcess).options.buffer, "ipc") ? 1 : 0;
-
-// node_modules/execa/lib/ipc/send.js
-var sendMessage = ({ anyProcess, channel, isSubprocess, ipc }, message, { strict = false } = {}) => {
-  const methodName = "sendMessage";
-  validateIpcMethod({
-    methodName,
-    isSubprocess,
-    ipc,
-    isConnected: anyProcess.connected
-  });
-  return sendMessageAsync({
-    anyProcess,
-    channel,
-    methodName,
-    isSubprocess,
-    message,
-    strict
-  });
-};
-var sendMessageAsync = async ({ anyProcess, channel, methodName, isSubprocess, message, strict }) => {
-  const wrappedMessage = handleSendStrict({
-    anyProcess,
-    channel,
-    isSubprocess,
-    message,
-    strict
-  });
-  const outgoingMessagesState = startSendMessage(anyProcess, wrappedMessage, strict);
-  try {
-    await sendOneMessage({
-      anyProcess,
-      methodName,
-      isSubprocess,
-      wrappedMessage,
-      message
-    });
-  } catch (error62) {
-    disconnect(anyProcess);
-    throw error62;
-  } finally {
-    endSendMessage(outgoingMessagesState);
-  }
-};
-var sendOneMessage = async ({ anyProcess, methodName, isSubprocess, wrappedMessage, message }) => {
-  const sendMethod = getSendMethod(anyProcess);
-  try {
-    await Promise.all([
-      waitForStrictResponse(wrappedMessage, anyProcess, isSubprocess),
-      sendMethod(wrappedMessage)
-    ]);
-  } catch (error62) {
-    handleEpipeError({ error: error62, methodName, isSubprocess });
-    handleSerializationError({
-      error: error62,
-      methodName,
-      isSubprocess,
-      message
-    });
-    throw error62;
-  }
-};
-var getSendMethod = (anyProcess) => {
-  if (PROCESS_SEND_METHODS.has(anyProcess)) {
-    return PROCESS_SEND_METHODS.get(anyProcess);
-  }
-  const sendMethod = promisify2(anyProcess.send.bind(anyProcess));
-  PROCESS_SEND_METHODS.set(anyProcess, sendMethod);
-  return sendMethod;
-};
-var PROCESS_SEND_METHODS = /* @__PURE__ */ new WeakMap();
-
-// node_modules/execa/lib/ipc/graceful.js
-var sendAbort = (subprocess, message) => {
-  const methodName = "cancelSignal";
-  validateConnection(methodName, false, subprocess.connected);
-  return sendOneMessage({
-    anyProcess: subprocess,
-    methodName,
-    isSubprocess: false,
-    wrappedMessage: { type: GRACEFUL_CANCEL_TYPE, message },
-    message
-  });
-};
-var getCancelSignal = async ({ anyProcess, channel, isSubprocess, ipc }) => {
-  await startIpc({
-    anyProcess,
-    channel,
-    isSubprocess,
-    ipc
-  });
-  return cancelController.signal;
-};
-var startIpc = async ({ anyProcess, channel, isSubprocess, ipc }) => {
-  if (cancelListening) {
-    return;
-  }
-  cancelListening = true;
-  if (!ipc) {
-    throwOnMissingParent();
-    return;
-  }
-  if (channel === null) {
-    abortOnDisconnect();
-    return;
-  }
-  getIpcEmitter(anyProcess, channel, isSubprocess);
-  await scheduler2.yield();
-};
-var cancelListening = false;
-var handleAbort = (wrappedMessage) => {
-  if (wrappedMessage?.type !== GRACEFUL_CANCEL_TYPE) {
-    return false;
-  }
-  cancelController.abort(wrappedMessage.message);
-  return true;
-};
-var GRACEFUL_CANCEL_TYPE = "execa:ipc:cancel";
-var abortOnDisconnect = () => {
-  cancelController.abort(getAbortDisconnectError());
-};
-var cancelController = new AbortController();
-
-// node_modules/execa/lib/terminate/graceful.js
-var validateGracefulCancel = ({ gracefulCancel, cancelSignal, ipc, serialization }) => {
-  if (!gracefulCancel) {
-    return;
-  }
-  if (cancelSignal === void 0) {
-    throw new Error("The `cancelSignal` option must be defined when setting the `gracefulCancel` option.");
-  }
-  if (!ipc) {
-    throw new Error("The `ipc` option cannot be false when setting the `gracefulCancel` option.");
-  }
-  if (serialization === "json") {
-    throw new Error("The `serialization` option cannot be 'json' when setting the `gracefulCancel` option.");
-  }
-};
-var throwOnGracefulCancel = ({
-  subprocess,
-  cancelSignal,
-  gracefulCancel,
-  forceKillAfterDelay,
-  context,
-  controller
-}) => gracefulCancel ? [sendOnAbort({
-  subprocess,
-  cancelSignal,
-  forceKillAfterDelay,
-  context,
-  controller
-})] : [];
-var sendOnAbort = async ({ subprocess, cancelSignal, forceKillAfterDelay, context, controller: { signal: signal2 } }) => {
-  await onAbortedSignal(cancelSignal, signal2);
-  const reason = getReason(cancelSignal);
-  await sendAbort(subprocess, reason);
-  killOnTimeout({
-    kill: subprocess.kill,
-    forceKillAfterDelay,
-    context,
-    controllerSignal: signal2
-  });
-  context.terminationReason ??= "gracefulCancel";
-  throw cancelSignal.reason;
-};
-var getReason = ({ reason }) => {
-  if (!(reason instanceof DOMException)) {
-    return reason;
-  }
-  const error62 = new Error(reason.message);
-  Object.defineProperty(error62, "stack", {
-    value: reason.stack,
-    enumerable: false,
-    configurable: true,
-    writable: true
-  });
-  return error62;
-};
-
-// node_modules/execa/lib/terminate/timeout.js
-import { setTimeout as setTimeout3 } from "node:timers/promises";
-var validateTimeout = ({ timeout }) => {
-  if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
-    throw new TypeError(`Expected the \`timeout\` option to be a non-negative integer, got \`${timeout}\` (${typeof timeout})`);
-  }
-};
-var throwOnTimeout = (subprocess, timeout, context, controller) => timeout === 0 || timeout === void 0 ? [] : [killAfterTimeout(subprocess, timeout, context, controller)];
-var killAfterTimeout = async (subprocess, timeout, context, { signal: signal2 }) => {
-  await setTimeout3(timeout, void 0, { signal: signal2 });
-  context.terminationReason ??= "timeout";
-  subprocess.kill();
-  throw new DiscardedError();
-};
-
-// node_modules/execa/lib/methods/node.js
-import { execPath, execArgv } from "node:process";
-import path12 from "node:path";
-var mapNode = ({ options }) => {
-  if (options.node === false) {
-    throw new TypeError('The "node" option cannot be false with `execaNode()`.');
-  }
-  return { options: { ...options, node: true } };
-};
-var handleNodeOption = (file2, commandArguments, {
-  node: shouldHandleNode = false,
-  nodePath = execPath,
-  nodeOptions = execArgv.filter((nodeOption) => !nodeOption.startsWith("--inspect")),
-  cwd,
-  execPath: formerNodePath,
-  ...options
-}) => {
-  if (formerNodePath !== void 0) {
-    throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
-  }
-  const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-  const resolvedNodePath = path12.resolve(cwd, normalizedNodePath);
-  const newOptions = {
-    ...options,
-    nodePath: resolvedNodePath,
-    node: shouldHandleNode,
-    cwd
-  };
-  if (!shouldHandleNode) {
-    return [file2, commandArguments, newOptions];
-  }
-  if (path12.basename(file2, ".exe") === "node") {
-    throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
-  }
-  return [
-    resolvedNodePath,
-    [...nodeOptions, file2, ...commandArguments],
-    { ipc: true, ...newOptions, shell: false }
-  ];
-};
-
-// node_modules/execa/lib/ipc/ipc-input.js
-import { serialize } from "node:v8";
-var validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
-  if (ipcInput === void 0) {
-    return;
-  }
-  if (!ipc) {
-    throw new Error("The `ipcInput` option cannot be set unless the `ipc` option is `true`.");
-  }
-  validateIpcInput[serialization](ipcInput);
-};
-var validateAdvancedInput = (ipcInput) => {
-  try {
-    serialize(ipcInput);
-  } catch (error62) {
-    throw new Error("The `ipcInput` option is not serializable with a structured clone.", { cause: error62 });
-  }
-};
-var validateJsonInput = (ipcInput) => {
-  try {
-    JSON.stringify(ipcInput);
-  } catch (error62) {
-    throw new Error("The `ipcInput` option is not serializable with JSON.", { cause: error62 });
-  }
-};
-var validateIpcInput = {
-  advanced: validateAdvancedInput,
-  json: validateJsonInput
-};
-var sendIpcInput = async (subprocess, ipcInput) => {
-  if (ipcInput === void 0) {
-    return;
-  }
-  await subprocess.sendMessage(ipcInput);
-};
-
-// node_modules/execa/lib/arguments/encoding-option.js
-var validateEncoding = ({ encoding }) => {
-  if (ENCODINGS.has(encoding)) {
-    return;
-  }
-  const correctEncoding = getCorrectEncoding(encoding);
-  if (correctEncoding !== void 0) {
-    throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
-Please rename it to ${serializeEncoding(correctEncoding)}.`);
-  }
-  const correctEncodings = [...ENCODINGS].map((correctEncoding2) => serializeEncoding(correctEncoding2)).join(", ");
-  throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
-Please rename it to one of: ${correctEncodings}.`);
-};
-var TEXT_ENCODINGS = /* @__PURE__ */ new Set(["utf8", "utf16le"]);
-var BINARY_ENCODINGS = /* @__PURE__ */ new Set(["buffer", "hex", "base64", "base64url", "latin1", "ascii"]);
-var ENCODINGS = /* @__PURE__ */ new Set([...TEXT_ENCODINGS, ...BINARY_ENCODINGS]);
-var getCorrectEncoding = (encoding) => {
-  if (encoding === null) {
-    return "buffer";
-  }
-  if (typeof encoding !== "string") {
-    return;
-  }
-  const lowerEncoding = encoding.toLowerCase();
-  if (lowerEncoding in ENCODING_ALIASES) {
-    return ENCODING_ALIASES[lowerEncoding];
-  }
-  if (ENCODINGS.has(lowerEncoding)) {
-    return lowerEncoding;
-  }
-};
-var ENCODING_ALIASES = {
-  // eslint-disable-next-line unicorn/text-encoding-identifier-case
-  "utf-8": "utf8",
-  "utf-16le": "utf16le",
-  "ucs-2": "utf16le",
-  ucs2: "utf16le",
-  binary: "latin1"
-};
-var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encoding}"` : String(encoding);
-
-// node_modules/execa/lib/arguments/cwd.js
-import { statSync } from "node:fs";
-import path13 from "node:path";
-import process5 from "node:process";
-var normalizeCwd = (cwd = getDefaultCwd()) => {
-  const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-  return path13.resolve(cwdString);
-};
-var getDefaultCwd = () => {
-  try {
-    return process5.cwd();
-  } catch (error62) {
-    error62.message = `The current directory does not exist.
-${error62.message}`;
-    throw error62;
-  }
-};
-var fixCwdError = (originalMessage, cwd) => {
-  if (cwd === getDefaultCwd()) {
-    return originalMessage;
-  }
-  let cwdStat;
-  try {
-    cwdStat = statSync(cwd);
-  } catch (error62) {
-    return `The "cwd" option is invalid: ${cwd}.
-${error62.message}
-${originalMessage}`;
-  }
-  if (!cwdStat.isDirectory()) {
-    return `The "cwd" option is not a directory: ${cwd}.
-${originalMessage}`;
-  }
-  return originalMessage;
-};
-
-// node_modules/execa/lib/arguments/options.js
-var normalizeOptions = (filePath, rawArguments, rawOptions) => {
-  rawOptions.cwd = normalizeCwd(rawOptions.cwd);
-  const [processedFile, processedArguments, processedOptions] = handleNodeOption(filePath, rawArguments, rawOptions);
-  const { command: file2, args: commandArguments, options: initialOptions } = import_cross_spawn.default._parse(processedFile, processedArguments, processedOptions);
-  const fdOptions = normalizeFdSpecificOptions(initialOptions);
-  const options = addDefaultOptions(fdOptions);
-  validateTimeout(options);
-  validateEncoding(options);
-  validateIpcInputOption(options);
-  validateCancelSignal(options);
-  validateGracefulCancel(options);
-  options.shell = normalizeFileUrl(options.shell);
-  options.env = getEnv(options);
-  options.killSignal = normalizeKillSignal(options.killSignal);
-  options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
-  options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-  if (process6.platform === "win32" && path14.basename(file2, ".exe") === "cmd") {
-    commandArguments.unshift("/q");
-  }
-  return { file: file2, commandArguments, options };
-};
-var addDefaultOptions = ({
-  extendEnv = true,
-  preferLocal = false,
-  cwd,
-  localDir: localDirectory = cwd,
-  encoding = "utf8",
-  reject = true,
-  cleanup = true,
-  all = false,
-  windowsHide = true,
-  killSignal = "SIGTERM",
-  forceKillAfterDelay = true,
-  gracefulCancel = false,
-  ipcInput,
-  ipc = ipcInput !== void 0 || gracefulCancel,
-  serialization = "advanced",
-  ...options
-}) => ({
-  ...options,
-  extendEnv,
-  preferLocal,
-  cwd,
-  localDirectory,
-  encoding,
-  reject,
-  cleanup,
-  all,
-  windowsHide,
-  killSignal,
-  forceKillAfterDelay,
-  gracefulCancel,
-  ipcInput,
-  ipc,
-  serialization
-});
-var getEnv = ({ env: envOption, extendEnv, preferLocal, node: node2, localDirectory, nodePath }) => {
-  const env = extendEnv ? { ...process6.env, ...envOption } : envOption;
-  if (preferLocal || node2) {
-    return npmRunPathEnv({
-      env,
-      cwd: localDirectory,
-      execPath: nodePath,
-      preferLocal,
-      addExecPath: node2
-    });
-  }
-  return env;
-};
-
-// node_modules/execa/lib/arguments/shell.js
-var concatenateShell = (file2, commandArguments, options) => options.shell && commandArguments.length > 0 ? [[file2, ...commandArguments].join(" "), [], options] : [file2, commandArguments, options];
-
-// node_modules/execa/lib/return/message.js
-import { inspect as inspect2 } from "node:util";
-
-// node_modules/strip-final-newline/index.js
-function stripFinalNewline(input2) {
-  if (typeof input2 === "string") {
-    return stripFinalNewlineString(input2);
-  }
-  if (!(ArrayBuffer.isView(input2) && input2.BYTES_PER_ELEMENT === 1)) {
-    throw new Error("Input must be a string or a Uint8Array");
-  }
-  return stripFinalNewlineBinary(input2);
-}
-var stripFinalNewlineString = (input2) => input2.at(-1) === LF ? input2.slice(0, input2.at(-2) === CR ? -2 : -1) : input2;
-var stripFinalNewlineBinary = (input2) => input2.at(-1) === LF_BINARY ? input2.subarray(0, input2.at(-2) === CR_BINARY ? -2 : -1) : input2;
-var LF = "\n";
-var LF_BINARY = LF.codePointAt(0);
-var CR = "\r";
-var CR_BINARY = CR.codePointAt(0);
-
-// node_modules/get-stream/source/index.js
-import { on } from "node:events";
-import { finished } from "node:stream/promises";
-
-// node_modules/is-stream/index.js
-function isStream(stream, { checkOpen = true } = {}) {
-  return stream !== null && typeof stream === "object" && (stream.writable || stream.readable || !checkOpen || stream.writable === void 0 && stream.readable === void 0) && typeof stream.pipe === "function";
-}
-function isWritableStream(stream, { checkOpen = true } = {}) {
-  return isStream(stream, { checkOpen }) && (stream.writable || !checkOpen) && typeof stream.write === "function" && typeof stream.end === "function" && typeof stream.writable === "boolean" && typeof stream.writableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
-}
-function isReadableStream(stream, { checkOpen = true } = {}) {
-  return isStream(stream, { checkOpen }) && (stream.readable || !checkOpen) && typeof stream.read === "function" && typeof stream.readable === "boolean" && typeof stream.readableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
-}
-function isDuplexStream(stream, options) {
-  return isWritableStream(stream, options) && isReadableStream(stream, options);
-}
-
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
-var a = Object.getPrototypeOf(
-  Object.getPrototypeOf(
-    /* istanbul ignore next */
-    async function* () {
-    }
-  ).prototype
-);
-var c = class {
-  #t;
-  #n;
-  #r = false;
-  #e = void 0;
-  constructor(e, t) {
-    this.#t = e, this.#n = t;
-  }
-  next() {
-    const e = () => this.#s();
-    return this.#e = this.#e ? this.#e.then(e, e) : e(), this.#e;
-  }
-  return(e) {
-    const t = () => this.#i(e);
-    return this.#e ? this.#e.then(t, t) : t();
-  }
-  async #s() {
-    if (this.#r)
-      return {
-        done: true,
-        value: void 0
-      };
-    let e;
-    try {
-      e = await this.#t.read();
-    } catch (t) {
-      throw this.#e = void 0, this.#r = true, this.#t.releaseLock(), t;
-    }
-    return e.done && (this.#e = void 0, this.#r = true, this.#t.releaseLock()), e;
-  }
-  async #i(e) {
-    if (this.#r)
-      return {
-        done: true,
-        value: e
-      };
-    if (this.#r = true, !this.#n) {
-      const t = this.#t.cancel(e);
-      return this.#t.releaseLock(), await t, {
-        done: true,
-        value: e
-      };
-    }
-    return this.#t.releaseLock(), {
-      done: true,
-      value: e
-    };
-  }
-};
-var n = /* @__PURE__ */ Symbol();
-function i() {
-  return this[n].next();
-}
-Object.defineProperty(i, "name", { value: "next" });
-function o(r) {
-  return this[n].return(r);
-}
-Object.defineProperty(o, "name", { value: "return" });
-var u = Object.create(a, {
-  next: {
-    enumerable: true,
-    configurable: true,
-    writable: true,
-    value: i
-  },
-  return: {
-    enumerable: true,
-    configurable: true,
-    writable: true,
-    value: o
-  }
-});
-function h({ preventCancel: r = false } = {}) {
-  const e = this.getReader(), t = new c(
-    e,
-    r
-  ), s = Object.create(u);
-  return s[n] = t, s;
-}
-
-// node_modules/get-stream/source/stream.js
-var getAsyncIterable = (stream) => {
-  if (isReadableStream(stream, { checkOpen: false }) && nodeImports.on !== void 0) {
-    return getStreamIterable(stream);
-  }
-  if (typeof stream?.[Symbol.asyncIterator] === "function") {
-    return stream;
-  }
-  if (toString.call(stream) === "[object ReadableStream]") {
-    return h.call(stream);
-  }
-  throw new TypeError("The first argument must be a Readable, a ReadableStream, or an async iterable.");
-};
-var { toString } = Object.prototype;
-var getStreamIterable = async function* (stream) {
-  const controller = new AbortController();
-  const state = {};
-  handleStreamEnd(stream, controller, state);
-  try {
-    for await (const [chunk] of nodeImports.on(stream, "data", { signal: controller.signal })) {
-      yield chunk;
-    }
-  } catch (error62) {
-    if (state.error !== void 0) {
-      throw state.error;
-    } else if (!controller.signal.aborted) {
-      throw error62;
-    }
-  } finally {
-    stream.destroy();
-  }
-};
-var handleStreamEnd = async (stream, controller, state) => {
-  try {
-    await nodeImports.finished(stream, {
-      cleanup: true,
-      readable: true,
-      writable: false,
-      error: false
-    });
-  } catch (error62) {
-    state.error = error62;
-  } finally {
-    controller.abort();
-  }
-};
-var nodeImports = {};
-
-// node_modules/get-stream/source/contents.js
-var getStreamContents = async (stream, { init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize: finalize2 }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
-  const asyncIterable = getAsyncIterable(stream);
-  const state = init();
-  state.length = 0;
-  try {
-    for await (const chunk of asyncIterable) {
-      const chunkType = getChunkType(chunk);
-      const convertedChunk = convertChunk[chunkType](chunk, state);
-      appendChunk({
-        convertedChunk,
-        state,
-        getSize,
-        truncateChunk,
-        addChunk,
-        maxBuffer
-      });
-    }
-    appendFinalChunk({
-      state,
-      convertChunk,
-      getSize,
-      truncateChunk,
-      addChunk,
-      getFinalChunk,
-      maxBuffer
-    });
-    return finalize2(state);
-  } catch (error62) {
-    const normalizedError = typeof error62 === "object" && error62 !== null ? error62 : new Error(error62);
-    normalizedError.bufferedData = finalize2(state);
-    throw normalizedError;
-  }
-};
-var appendFinalChunk = ({ state, getSize, truncateChunk, addChunk, getFinalChunk, maxBuffer }) => {
-  const convertedChunk = getFinalChunk(state);
-  if (convertedChunk !== void 0) {
-    appendChunk({
-      convertedChunk,
-      state,
-      getSize,
-      truncateChunk,
-      addChunk,
-      maxBuffer
-    });
-  }
-};
-var appendChunk = ({ convertedChunk, state, getSize, truncateChunk, addChunk, maxBuffer }) => {
-  const chunkSize = getSize(convertedChunk);
-  const newLength = state.length + chunkSize;
-  if (newLength <= maxBuffer) {
-    addNewChunk(convertedChunk, state, addChunk, newLength);
-    return;
-  }
-  const truncatedChunk = truncateChunk(convertedChunk, maxBuffer - state.length);
-  if (truncatedChunk !== void 0) {
-    addNewChunk(truncatedChunk, state, addChunk, maxBuffer);
-  }
-  throw new MaxBufferError();
-};
-var addNewChunk = (convertedChunk, state, addChunk, newLength) => {
-  state.contents = addChunk(convertedChunk, state, newLength);
-  state.length = newLength;
-};
-var getChunkType = (chunk) => {
-  const typeOfChunk = typeof chunk;
-  if (typeOfChunk === "string") {
-    return "string";
-  }
-  if (typeOfChunk !== "object" || chunk === null) {
-    return "others";
-  }
-  if (globalThis.Buffer?.isBuffer(chunk)) {
-    return "buffer";
-  }
-  const prototypeName = objectToString2.call(chunk);
-  if (prototypeName === "[object ArrayBuffer]") {
-    return "arrayBuffer";
-  }
-  if (prototypeName === "[object DataView]") {
-    return "dataView";
-  }
-  if (Number.isInteger(chunk.byteLength) && Number.isInteger(chunk.byteOffset) && objectToString2.call(chunk.buffer) === "[object ArrayBuffer]") {
-    return "typedArray";
-  }
-  return "others";
-};
-var { toString: objectToString2 } = Object.prototype;
-var MaxBufferError = class extends Error {
-  name = "MaxBufferError";
-  constructor() {
-    super("maxBuffer exceeded");
-  }
-};
-
-// node_modules/get-stream/source/utils.js
-var identity2 = (value) => value;
-var noop = () => void 0;
-var getContentsProperty = ({ contents }) => contents;
-var throwObjectStream = (chunk) => {
-  throw new Error(`Streams in object mode are not supported: ${String(chunk)}`);
-};
-var getLengthProperty = (convertedChunk) => convertedChunk.length;
-
-// node_modules/get-stream/source/array.js
-async function getStreamAsArray(stream, options) {
-  return getStreamContents(stream, arrayMethods, options);
-}
-var initArray = () => ({ contents: [] });
-var increment = () => 1;
-var addArrayChunk = (convertedChunk, { contents }) => {
-  contents.push(convertedChunk);
-  return contents;
-};
-var arrayMethods = {
-  init: initArray,
-  convertChunk: {
-    string: identity2,
-    buffer: identity2,
-    arrayBuffer: identity2,
-    dataView: identity2,
-    typedArray: identity2,
-    others: identity2
-  },
-  getSize: increment,
-  truncateChunk: noop,
-  addChunk: addArrayChunk,
-  getFinalChunk: noop,
-  finalize: getContentsProperty
-};
-
-// node_modules/get-stream/source/array-buffer.js
-async function getStreamAsArrayBuffer(stream, options) {
-  return getStreamContents(stream, arrayBufferMethods, options);
-}
-var initArrayBuffer = () => ({ contents: new ArrayBuffer(0) });
-var useTextEncoder = (chunk) => textEncoder2.encode(chunk);
-var textEncoder2 = new TextEncoder();
-var useUint8Array = (chunk) => new Uint8Array(chunk);
-var useUint8ArrayWithOffset = (chunk) => new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-var truncateArrayBufferChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
-var addArrayBufferChunk = (convertedChunk, { contents, length: previousLength }, length) => {
-  const newContents = hasArrayBufferResize() ? resizeArrayBuffer(contents, length) : resizeArrayBufferSlow(contents, length);
-  new Uint8Array(newContents).set(convertedChunk, previousLength);
-  return newContents;
-};
-var resizeArrayBufferSlow = (contents, length) => {
-  if (length <= contents.byteLength) {
-    return contents;
-  }
-  const arrayBuffer = new ArrayBuffer(getNewContentsLength(length));
-  new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
-  return arrayBuffer;
-};
-var resizeArrayBuffer = (contents, length) => {
-  if (length <= contents.maxByteLength) {
-    contents.resize(length);
-    return contents;
-  }
-  const arrayBuffer = new ArrayBuffer(length, { maxByteLength: getNewContentsLength(length) });
-  new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
-  return arrayBuffer;
-};
-var getNewContentsLength = (length) => SCALE_FACTOR ** Math.ceil(Math.log(length) / Math.log(SCALE_FACTOR));
-var SCALE_FACTOR = 2;
-var finalizeArrayBuffer = ({ contents, length }) => hasArrayBufferResize() ? contents : contents.slice(0, length);
-var hasArrayBufferResize = () => "resize" in ArrayBuffer.prototype;
-var arrayBufferMethods = {
-  init: initArrayBuffer,
-  convertChunk: {
-    string: useTextEncoder,
-    buffer: useUint8Array,
-    arrayBuffer: useUint8Array,
-    dataView: useUint8ArrayWithOffset,
-    typedArray: useUint8ArrayWithOffset,
-    others: throwObjectStream
-  },
-  getSize: getLengthProperty,
-  truncateChunk: truncateArrayBufferChunk,
-  addChunk: addArrayBufferChunk,
-  getFinalChunk: noop,
-  finalize: finalizeArrayBuffer
-};
-
-// node_modules/get-stream/source/string.js
-async function getStreamAsString(stream, options) {
-  return getStreamContents(stream, stringMethods, options);
-}
-var initString = () => ({ contents: "", textDecoder: new TextDecoder() });
-var useTextDecoder = (chunk, { textDecoder: textDecoder2 }) => textDecoder2.decode(chunk, { stream: true });
-var addStringChunk = (convertedChunk, { contents }) => contents + convertedChunk;
-var truncateStringChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
-var getFinalStringChunk = ({ textDecoder: textDecoder2 }) => {
-  const finalChunk = textDecoder2.decode();
-  return finalChunk === "" ? void 0 : finalChunk;
-};
-var stringMethods = {
-  init: initString,
-  convertChunk: {
-    string: identity2,
-    buffer: useTextDecoder,
-    arrayBuffer: useTextDecoder,
-    dataView: useTextDecoder,
-    typedArray: useTextDecoder,
-    others: throwObjectStream
-  },
-  getSize: getLengthProperty,
-  truncateChunk: truncateStringChunk,
-  addChunk: addStringChunk,
-  getFinalChunk: getFinalStringChunk,
-  finalize: getContentsProperty
-};
-
-// node_modules/get-stream/source/index.js
-Object.assign(nodeImports, { on, finished });
-
-// node_modules/execa/lib/io/max-buffer.js
-var handleMaxBuffer = ({ error: error62, stream, readableObjectMode, lines, encoding, fdNumber }) => {
-  if (!(error62 instanceof MaxBufferError)) {
-    throw error62;
-  }
-  if (fdNumber === "all") {
-    return error62;
-  }
-  const unit = getMaxBufferUnit(readableObjectMode, lines, encoding);
-  error62.maxBufferInfo = { fdNumber, unit };
-  stream.destroy();
-  throw error62;
-};
-var getMaxBufferUnit = (readableObjectMode, lines, encoding) => {
-  if (readableObjectMode) {
-    return "objects";
-  }
-  if (lines) {
-    return "lines";
-  }
-  if (encoding === "buffer") {
-    return "bytes";
-  }
-  return "characters";
-};
-var checkIpcMaxBuffer = (subprocess, ipcOutput, maxBuffer) => {
-  if (ipcOutput.length !== maxBuffer) {
-    return;
-  }
-  const error62 = new MaxBufferError();
-  error62.maxBufferInfo = { fdNumber: "ipc" };
-  throw error62;
-};
-var getMaxBufferMessage = (error62, maxBuffer) => {
-  const { streamName, threshold, unit } = getMaxBufferInfo(error62, maxBuffer);
-  return `Command's ${streamName} was larger than ${threshold} ${unit}`;
-};
-var getMaxBufferInfo = (error62, maxBuffer) => {
-  if (error62?.maxBufferInfo === void 0) {
-    return { streamName: "output", threshold: maxBuffer[1], unit: "bytes" };
-  }
-  const { maxBufferInfo: { fdNumber, unit } } = error62;
-  delete error62.maxBufferInfo;
-  const threshold = getFdSpecificValue(maxBuffer, fdNumber);
-  if (fdNumber === "ipc") {
-    return { streamName: "IPC output", threshold, unit: "messages" };
-  }
-  return { streamName: getStreamName(fdNumber), threshold, unit };
-};
-var isMaxBufferSync = (resultError, output2, maxBuffer) => resultError?.code === "ENOBUFS" && output2 !== null && output2.some((result) => result !== null && result.length > getMaxBufferSync(maxBuffer));
-var truncateMaxBufferSync = (result, isMaxBuffer, maxBuffer) => {
-  if (!isMaxBuffer) {
-    return result;
-  }
-  const maxBufferValue = getMaxBufferSync(maxBuffer);
-  return result.length > maxBufferValue ? result.slice(0, maxBufferValue) : result;
-};
-var getMaxBufferSync = ([, stdoutMaxBuffer]) => stdoutMaxBuffer;
-
-// node_modules/execa/lib/return/message.js
-var createMessages = ({
-  stdio,
-  all,
-  ipcOutput,
-  originalError,
-  signal: signal2,
-  signalDescription,
-  exitCode,
-  escapedCommand,
-  timedOut,
-  isCanceled,
-  isGracefullyCanceled,
-  isMaxBuffer,
-  isForcefullyTerminated,
-  forceKillAfterDelay,
-  killSignal,
-  maxBuffer,
-  timeout,
-  cwd
-}) => {
-  const errorCode = originalError?.code;
-  const prefix = getErrorPrefix({
-    originalError,
-    timedOut,
-    timeout,
-    isMaxBuffer,
-    maxBuffer,
-    errorCode,
-    signal: signal2,
-    signalDescription,
-    exitCode,
-    isCanceled,
-    isGracefullyCanceled,
-    isForcefullyTerminated,
-    forceKillAfterDelay,
-    killSignal
-  });
-  const originalMessage = getOriginalMessage(originalError, cwd);
-  const suffix = originalMessage === void 0 ? "" : `
-${originalMessage}`;
-  const shortMessage = `${prefix}: ${escapedCommand}${suffix}`;
-  const messageStdio = all === void 0 ? [stdio[2], stdio[1]] : [all];
-  const message = [
-    shortMessage,
-    ...messageStdio,
-    ...stdio.slice(3),
-    ipcOutput.map((ipcMessage) => serializeIpcMessage(ipcMessage)).join("\n")
-  ].map((messagePart) => escapeLines(stripFinalNewline(serializeMessagePart(messagePart)))).filter(Boolean).join("\n\n");
-  return { originalMessage, shortMessage, message };
-};
-var getErrorPrefix = ({
-  originalError,
-  timedOut,
-  timeout,
-  isMaxBuffer,
-  maxBuffer,
-  errorCode,
-  signal: signal2,
-  signalDescription,
-  exitCode,
-  isCanceled,
-  isGracefullyCanceled,
-  isForcefullyTerminated,
-  forceKillAfterDelay,
-  killSignal
-}) => {
-  const forcefulSuffix = getForcefulSuffix(isForcefullyTerminated, forceKillAfterDelay);
-  if (timedOut) {
-    return `Command timed out after ${timeout} milliseconds${forcefulSuffix}`;
-  }
-  if (isGracefullyCanceled) {
-    if (signal2 === void 0) {
-      return `Command was gracefully canceled with exit code ${exitCode}`;
-    }
-    return isForcefullyTerminated ? `Command was gracefully canceled${forcefulSuffix}` : `Command was gracefully canceled with ${signal2} (${signalDescription})`;
-  }
-  if (isCanceled) {
-    return `Command was canceled${forcefulSuffix}`;
-  }
-  if (isMaxBuffer) {
-    return `${getMaxBufferMessage(originalError, maxBuffer)}${forcefulSuffix}`;
-  }
-  if (errorCode !== void 0) {
-    return `Command failed with ${errorCode}${forcefulSuffix}`;
-  }
-  if (isForcefullyTerminated) {
-    return `Command was killed with ${killSignal} (${getSignalDescription(killSignal)})${forcefulSuffix}`;
-  }
-  if (signal2 !== void 0) {
-    return `Command was killed with ${signal2} (${signalDescription})`;
-  }
-  if (exitCode !== void 0) {
-    return `Command failed with exit code ${exitCode}`;
-  }
-  return "Command failed";
-};
-var getForcefulSuffix = (isForcefullyTerminated, forceKillAfterDelay) => isForcefullyTerminated ? ` and was forcefully terminated after ${forceKillAfterDelay} milliseconds` : "";
-var getOriginalMessage = (originalError, cwd) => {
-  if (originalError instanceof DiscardedError) {
-    return;
-  }
-  const originalMessage = isExecaError(originalError) ? originalError.originalMessage : String(originalError?.message ?? originalError);
-  const escapedOriginalMessage = escapeLines(fixCwdError(originalMessage, cwd));
-  return escapedOriginalMessage === "" ? void 0 : escapedOriginalMessage;
-};
-var serializeIpcMessage = (ipcMessage) => typeof ipcMessage === "string" ? ipcMessage : inspect2(ipcMessage);
-var serializeMessagePart = (messagePart) => Array.isArray(messagePart) ? messagePart.map((messageItem) => stripFinalNewline(serializeMessageItem(messageItem))).filter(Boolean).join("\n") : serializeMessageItem(messagePart);
-var serializeMessageItem = (messageItem) => {
-  if (typeof messageItem === "string") {
-    return messageItem;
-  }
-  if (isUint8Array(messageItem)) {
-    return uint8ArrayToString(messageItem);
-  }
-  return "";
-};
-
-// node_modules/execa/lib/return/result.js
-var makeSuccessResult = ({
-  command,
-  escapedCommand,
-  stdio,
-  all,
-  ipcOutput,
-  options: { cwd },
-  startTime
-}) => omitUndefinedProperties({
-  command,
-  escapedCommand,
-  cwd,
-  durationMs: getDurationMs(startTime),
-  failed: false,
-  timedOut: false,
-  isCanceled: false,
-  isGracefullyCanceled: false,
-  isTerminated: false,
-  isMaxBuffer: false,
-  isForcefullyTerminated: false,
-  exitCode: 0,
-  stdout: stdio[1],
-  stderr: stdio[2],
-  all,
-  stdio,
-  ipcOutput,
-  pipedFrom: []
-});
-var makeEarlyError = ({
-  error: error62,
-  command,
-  escapedCommand,
-  fileDescriptors,
-  options,
-  startTime,
-  isSync
-}) => makeError({
-  error: error62,
-  command,
-  escapedCommand,
-  startTime,
-  timedOut: false,
-  isCanceled: false,
-  isGracefullyCanceled: false,
-  isMaxBuffer: false,
-  isForcefullyTerminated: false,
-  stdio: Array.from({ length: fileDescriptors.length }),
-  ipcOutput: [],
-  options,
-  isSync
-});
-var makeError = ({
-  error: originalError,
-  command,
-  escapedCommand,
-  startTime,
-  timedOut,
-  isCanceled,
-  isGracefullyCanceled,
-  isMaxBuffer,
-  isForcefullyTerminated,
-  exitCode: rawExitCode,
-  signal: rawSignal,
-  stdio,
-  all,
-  ipcOutput,
-  options: {
-    timeoutDuration,
-    timeout = timeoutDuration,
-    forceKillAfterDelay,
-    killSignal,
-    cwd,
-    maxBuffer
-  },
-  isSync
-}) => {
-  const { exitCode, signal: signal2, signalDescription } = normalizeExitPayload(rawExitCode, rawSignal);
-  const { originalMessage, shortMessage, message } = createMessages({
-    stdio,
-    all,
-    ipcOutput,
-    originalError,
-    signal: signal2,
-    signalDescription,
-    exitCode,
-    escapedCommand,
-    timedOut,
-    isCanceled,
-    isGracefullyCanceled,
-    isMaxBuffer,
-    isForcefullyTerminated,
-    forceKillAfterDelay,
-    killSignal,
-    maxBuffer,
-    timeout,
-    cwd
-  });
-  const error62 = getFinalError(originalError, message, isSync);
-  Object.assign(error62, getErrorProperties({
-    error: error62,
-    command,
-    escapedCommand,
-    startTime,
-    timedOut,
-    isCanceled,
-    isGracefullyCanceled,
-    isMaxBuffer,
-    isForcefullyTerminated,
-    exitCode,
-    signal: signal2,
-    signalDescription,
-    stdio,
-    all,
-    ipcOutput,
-    cwd,
-    originalMessage,
-    shortMessage
-  }));
-  return error62;
-};
-var getErrorProperties = ({
-  error: error62,
-  command,
-  escapedCommand,
-  startTime,
-  timedOut,
-  isCanceled,
-  isGracefullyCanceled,
-  isMaxBuffer,
-  isForcefullyTerminated,
-  exitCode,
-  signal: signal2,
-  signalDescription,
-  stdio,
-  all,
-  ipcOutput,
-  cwd,
-  originalMessage,
-  shortMessage
-}) => omitUndefinedProperties({
-  shortMessage,
-  originalMessage,
-  command,
-  escapedCommand,
-  cwd,
-  durationMs: getDurationMs(startTime),
-  failed: true,
-  timedOut,
-  isCanceled,
-  isGracefullyCanceled,
-  isTerminated: signal2 !== void 0,
-  isMaxBuffer,
-  isForcefullyTerminated,
-  exitCode,
-  signal: signal2,
-  signalDescription,
-  code: error62.cause?.code,
-  stdout: stdio[1],
-  stderr: stdio[2],
-  all,
-  stdio,
-  ipcOutput,
-  pipedFrom: []
-});
-var omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value]) => value !== void 0));
-var normalizeExitPayload = (rawExitCode, rawSignal) => {
-  const exitCode = rawExitCode === null ? void 0 : rawExitCode;
-  const signal2 = rawSignal === null ? void 0 : rawSignal;
-  const signalDescription = signal2 === void 0 ? void 0 : getSignalDescription(rawSignal);
-  return { exitCode, signal: signal2, signalDescription };
-};
-
-// node_modules/parse-ms/index.js
-var toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
-function parseNumber(milliseconds) {
-  return {
-    days: Math.trunc(milliseconds / 864e5),
-    hours: Math.trunc(milliseconds / 36e5 % 24),
-    minutes: Math.trunc(milliseconds / 6e4 % 60),
-    seconds: Math.trunc(milliseconds / 1e3 % 60),
-    milliseconds: Math.trunc(milliseconds % 1e3),
-    microseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e3) % 1e3),
-    nanoseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e6) % 1e3)
-  };
-}
-function parseBigint(milliseconds) {
-  return {
-    days: milliseconds / 86400000n,
-    hours: milliseconds / 3600000n % 24n,
-    minutes: milliseconds / 60000n % 60n,
-    seconds: milliseconds / 1000n % 60n,
-    milliseconds: milliseconds % 1000n,
-    microseconds: 0n,
-    nanoseconds: 0n
-  };
-}
-function parseMilliseconds(milliseconds) {
-  switch (typeof milliseconds) {
-    case "number": {
-      if (Number.isFinite(milliseconds)) {
-        return parseNumber(milliseconds);
-      }
-      break;
-    }
-    case "bigint": {
-      return parseBigint(milliseconds);
-    }
-  }
-  throw new TypeError("Expected a finite number or bigint");
-}
-
-// node_modules/pretty-ms/index.js
-var isZero = (value) => value === 0 || value === 0n;
-var pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
-var SECOND_ROUNDING_EPSILON = 1e-7;
-var ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
-function prettyMilliseconds(milliseconds, options) {
-  const isBigInt = typeof milliseconds === "bigint";
-  if (!isBigInt && !Number.isFinite(milliseconds)) {
-    throw new TypeError("Expected a finite number or bigint");
-  }
-  options = { ...options };
-  const sign = milliseconds < 0 ? "-" : "";
-  milliseconds = milliseconds < 0 ? -milliseconds : milliseconds;
-  if (options.colonNotation) {
-    options.compact = false;
-    options.formatSubMilliseconds = false;
-    options.separateMilliseconds = false;
-    options.verbose = false;
-  }
-  if (options.compact) {
-    options.unitCount = 1;
-    options.secondsDecimalDigits = 0;
-    options.millisecondsDecimalDigits = 0;
-  }
-  let result = [];
-  const floorDecimals = (value, decimalDigits) => {
-    const flooredInterimValue = Math.floor(value * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
-    const flooredValue = Math.round(flooredInterimValue) / 10 ** decimalDigits;
-    return flooredValue.toFixed(decimalDigits);
-  };
-  const add = (value, long, short, valueString) => {
-    if ((result.length === 0 || !options.colonNotation) && isZero(value) && !(options.colonNotation && short === "m")) {
-      return;
-    }
-    valueString ??= String(value);
-    if (options.colonNotation) {
-      const wholeDigits = valueString.includes(".") ? valueString.split(".")[0].length : valueString.length;
-      const minLength = result.length > 0 ? 2 : 1;
-      valueString = "0".repeat(Math.max(0, minLength - wholeDigits)) + valueString;
-    } else {
-      valueString += options.verbose ? " " + pluralize(long, value) : short;
-    }
-    result.push(valueString);
-  };
-  const parsed = parseMilliseconds(milliseconds);
-  const days = BigInt(parsed.days);
-  if (options.hideYearAndDays) {
-    add(BigInt(days) * 24n + BigInt(parsed.hours), "hour", "h");
-  } else {
-    if (options.hideYear) {
-      add(days, "day", "d");
-    } else {
-      add(days / 365n, "year", "y");
-      add(days % 365n, "day", "d");
-    }
-    add(Number(parsed.hours), "hour", "h");
-  }
-  add(Number(parsed.minutes), "minute", "m");
-  if (!options.hideSeconds) {
-    if (options.separateMilliseconds || options.formatSubMilliseconds || !options.colonNotation && milliseconds < 1e3 && !options.subSecondsAsDecimals) {
-      const seconds2 = Number(parsed.seconds);
-      const milliseconds2 = Number(parsed.milliseconds);
-      const microseconds = Number(parsed.microseconds);
-      const nanoseconds = Number(parsed.nanoseconds);
-      add(seconds2, "second", "s");
-      if (options.formatSubMilliseconds) {
-        add(milliseconds2, "millisecond", "ms");
-        add(microseconds, "microsecond", "\xB5s");
-        add(nanoseconds, "nanosecond", "ns");
-      } else {
-        const millisecondsAndBelow = milliseconds2 + microseconds / 1e3 + nanoseconds / 1e6;
-        const millisecondsDecimalDigits = typeof options.millisecondsDecimalDigits === "number" ? options.millisecondsDecimalDigits : 0;
-        const roundedMilliseconds = millisecondsAndBelow >= 1 ? Math.round(millisecondsAndBelow) : Math.ceil(millisecondsAndBelow);
-        const maximumMilliseconds = 1e3 - 10 ** -millisecondsDecimalDigits;
-        const millisecondsString = millisecondsDecimalDigits ? Math.min(millisecondsAndBelow, maximumMilliseconds).toFixed(millisecondsDecimalDigits) : Math.min(roundedMilliseconds, maximumMilliseconds);
-        add(
-          Number.parseFloat(millisecondsString),
-          "millisecond",
-          "ms",
-          millisecondsString
-        );
-      }
-    } else {
-      const seconds2 = (isBigInt ? Number(milliseconds % ONE_DAY_IN_MILLISECONDS) : milliseconds) / 1e3 % 60;
-      const secondsDecimalDigits = typeof options.secondsDecimalDigits === "number" ? options.secondsDecimalDigits : 1;
-      const secondsFixed = floorDecimals(seconds2, secondsDecimalDigits);
-      const secondsString = options.keepDecimalsOnWholeSeconds ? secondsFixed : secondsFixed.replace(/\.0+$/, "");
-      add(Number.parseFloat(secondsString), "second", "s", secondsString);
-    }
-  }
-  if (result.length === 0) {
-    return sign + "0" + (options.verbose ? " milliseconds" : "ms");
-  }
-  const separator = options.colonNotation ? ":" : " ";
-  if (typeof options.unitCount === "number") {
-    result = result.slice(0, Math.max(options.unitCount, 1));
-  }
-  return sign + result.join(separator);
-}
-
-// node_modules/execa/lib/verbose/error.js
-var logError = (result, verboseInfo) => {
-  if (result.failed) {
-    verboseLog({
-      type: "error",
-      verboseMessage: result.shortMessage,
-      verboseInfo,
-      result
-    });
-  }
-};
-
-// node_modules/execa/lib/verbose/complete.js
-var logResult = (result, verboseInfo) => {
-  if (!isVerbose(verboseInfo)) {
-    return;
-  }
-  logError(result, verboseInfo);
-  logDuration(result, verboseInfo);
-};
-var logDuration = (result, verboseInfo) => {
-  const verboseMessage = `(done in ${prettyMilliseconds(result.durationMs)})`;
-  verboseLog({
-    type: "duration",
-    verboseMessage,
-    verboseInfo,
-    result
-  });
-};
-
-// node_modules/execa/lib/return/reject.js
-var handleResult = (result, verboseInfo, { reject }) => {
-  logResult(result, verboseInfo);
-  if (result.failed && reject) {
-    throw result;
-  }
-  return result;
-};
-
-// node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync3 } from "node:fs";
-
-// node_modules/execa/lib/stdio/type.js
-var getStdioItemType = (value, optionName) => {
-  if (isAsyncGenerator(value)) {
-    return "asyncGenerator";
-  }
-  if (isSyncGenerator(value)) {
-    return "generator";
-  }
-  if (isUrl(value)) {
-    return "fileUrl";
-  }
-  if (isFilePathObject(value)) {
-    return "filePath";
-  }
-  if (isWebStream(value)) {
-    return "webStream";
-  }
-  if (isStream(value, { checkOpen: false })) {
-    return "native";
-  }
-  if (isUint8Array(value)) {
-    return "uint8Array";
-  }
-  if (isAsyncIterableObject(value)) {
-    return "asyncIterable";
-  }
-  if (isIterableObject(value)) {
-    return "iterable";
-  }
-  if (isTransformStream(value)) {
-    return getTransformStreamType({ transform: value }, optionName);
-  }
-  if (isTransformOptions(value)) {
-    return getTransformObjectType(value, optionName);
-  }
-  return "native";
-};
-var getTransformObjectType = (value, optionName) => {
-  if (isDuplexStream(value.transform, { checkOpen: false })) {
-    return getDuplexType(value, optionName);
-  }
-  if (isTransformStream(value.transform)) {
-    return getTransformStreamType(value, optionName);
-  }
-  return getGeneratorObjectType(value, optionName);
-};
-var getDuplexType = (value, optionName) => {
-  validateNonGeneratorType(value, optionName, "Duplex stream");
-  return "duplex";
-};
-var getTransformStreamType = (value, optionName) => {
-  validateNonGeneratorType(value, optionName, "web TransformStream");
-  return "webTransform";
-};
-var validateNonGeneratorType = ({ final, binary, objectMode }, optionName, typeName) => {
-  checkUndefinedOption(final, `${optionName}.final`, typeName);
-  checkUndefinedOption(binary, `${optionName}.binary`, typeName);
-  checkBooleanOption(objectMode, `${optionName}.objectMode`);
-};
-var checkUndefinedOption = (value, optionName, typeName) => {
-  if (value !== void 0) {
-    throw new TypeError(`The \`${optionName}\` option can only be defined when using a generator, not a ${typeName}.`);
-  }
-};
-var getGeneratorObjectType = ({ transform: transform2, final, binary, objectMode }, optionName) => {
-  if (transform2 !== void 0 && !isGenerator(transform2)) {
-    throw new TypeError(`The \`${optionName}.transform\` option must be a generator, a Duplex stream or a web TransformStream.`);
-  }
-  if (isDuplexStream(final, { checkOpen: false })) {
-    throw new TypeError(`The \`${optionName}.final\` option must not be a Duplex stream.`);
-  }
-  if (isTransformStream(final)) {
-    throw new TypeError(`The \`${optionName}.final\` option must not be a web TransformStream.`);
-  }
-  if (final !== void 0 && !isGenerator(final)) {
-    throw new TypeError(`The \`${optionName}.final\` option must be a generator.`);
-  }
-  checkBooleanOption(binary, `${optionName}.binary`);
-  checkBooleanOption(objectMode, `${optionName}.objectMode`);
-  return isAsyncGenerator(transform2) || isAsyncGenerator(final) ? "asyncGenerator" : "generator";
-};
-var checkBooleanOption = (value, optionName) => {
-  if (value !== void 0 && typeof value !== "boolean") {
-    throw new TypeError(`The \`${optionName}\` option must use a boolean.`);
-  }
-};
-var isGenerator = (value) => isAsyncGenerator(value) || isSyncGenerator(value);
-var isAsyncGenerator = (value) => Object.prototype.toString.call(value) === "[object AsyncGeneratorFunction]";
-var isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[object GeneratorFunction]";
-var isTransformOptions = (value) => isPlainObject2(value) && (value.transform !== void 0 || value.final !== void 0);
-var isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
-var isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
-var isFilePathObject = (value) => isPlainObject2(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
-var FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
-var isFilePathString = (file2) => typeof file2 === "string";
-var isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
-var KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
-var isReadableStream2 = (value) => Object.prototype.toString.call(value) === "[object ReadableStream]";
-var isWritableStream2 = (value) => Object.prototype.toString.call(value) === "[object WritableStream]";
-var isWebStream = (value) => isReadableStream2(value) || isWritableStream2(value);
-var isTransformStream = (value) => isReadableStream2(value?.readable) && isWritableStream2(value?.writable);
-var isAsyncIterableObject = (value) => isObject2(value) && typeof value[Symbol.asyncIterator] === "function";
-var isIterableObject = (value) => isObject2(value) && typeof value[Symbol.iterator] === "function";
-var isObject2 = (value) => typeof value === "object" && value !== null;
-var TRANSFORM_TYPES = /* @__PURE__ */ new Set(["generator", "asyncGenerator", "duplex", "webTransform"]);
-var FILE_TYPES = /* @__PURE__ */ new Set(["fileUrl", "filePath", "fileNumber"]);
-var SPECIAL_DUPLICATE_TYPES_SYNC = /* @__PURE__ */ new Set(["fileUrl", "filePath"]);
-var SPECIAL_DUPLICATE_TYPES = /* @__PURE__ */ new Set([...SPECIAL_DUPLICATE_TYPES_SYNC, "webStream", "nodeStream"]);
-var FORBID_DUPLICATE_TYPES = /* @__PURE__ */ new Set(["webTransform", "duplex"]);
-var TYPE_TO_MESSAGE = {
-  generator: "a generator",
-  asyncGenerator: "an async generator",
-  fileUrl: "a file URL",
-  filePath: "a file path string",
-  fileNumber: "a file descriptor number",
-  webStream: "a web stream",
-  nodeStream: "a Node.js stream",
-  webTransform: "a web TransformStream",
-  duplex: "a Duplex stream",
-  native: "any value",
-  iterable: "an iterable",
-  asyncIterable: "an async iterable",
-  string: "a string",
-  uint8Array: "a Uint8Array"
-};
-
-// node_modules/execa/lib/transform/object-mode.js
-var getTransformObjectModes = (objectMode, index, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index, newTransforms) : getInputObjectModes(objectMode, index, newTransforms);
-var getOutputObjectModes = (objectMode, index, newTransforms) => {
-  const writableObjectMode = index !== 0 && newTransforms[index - 1].value.readableObjectMode;
-  const readableObjectMode = objectMode ?? writableObjectMode;
-  return { writableObjectMode, readableObjectMode };
-};
-var getInputObjectModes = (objectMode, index, newTransforms) => {
-  const writableObjectMode = index === 0 ? objectMode === true : newTransforms[index - 1].value.readableObjectMode;
-  const readableObjectMode = index !== newTransforms.length - 1 && (objectMode ?? writableObjectMode);
-  return { writableObjectMode, readableObjectMode };
-};
-var getFdObjectMode = (stdioItems, direction) => {
-  const lastTransform = stdioItems.findLast(({ type }) => TRANSFORM_TYPES.has(type));
-  if (lastTransform === void 0) {
-    return false;
-  }
-  return direction === "input" ? lastTransform.value.writableObjectMode : lastTransform.value.readableObjectMode;
-};
-
-// node_modules/execa/lib/transform/normalize.js
-var normalizeTransforms = (stdioItems, optionName, direction, options) => [
-  ...stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type)),
-  ...getTransforms(stdioItems, optionName, direction, options)
-];
-var getTransforms = (stdioItems, optionName, direction, { encoding }) => {
-  const transforms = stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type));
-  const newTransforms = Array.from({ length: transforms.length });
-  for (const [index, stdioItem] of Object.entries(transforms)) {
-    newTransforms[index] = normalizeTransform({
-      stdioItem,
-      index: Number(index),
-      newTransforms,
-      optionName,
-      direction,
-      encoding
-    });
-  }
-  return sortTransforms(newTransforms, direction);
-};
-var normalizeTransform = ({ stdioItem, stdioItem: { type }, index, newTransforms, optionName, direction, encoding }) => {
-  if (type === "duplex") {
-    return normalizeDuplex({ stdioItem, optionName });
-  }
-  if (type === "webTransform") {
-    return normalizeTransformStream({
-      stdioItem,
-      index,
-      newTransforms,
-      direction
-    });
-  }
-  return normalizeGenerator({
-    stdioItem,
-    index,
-    newTransforms,
-    direction,
-    encoding
-  });
-};
-var normalizeDuplex = ({
-  stdioItem,
-  stdioItem: {
-    value: {
-      transform: transform2,
-      transform: { writableObjectMode, readableObjectMode },
-      objectMode = readableObjectMode
-    }
-  },
-  optionName
-}) => {
-  if (objectMode && !readableObjectMode) {
-    throw new TypeError(`The \`${optionName}.objectMode\` option can only be \`true\` if \`new Duplex({objectMode: true})\` is used.`);
-  }
-  if (!objectMode && readableObjectMode) {
-    throw new TypeError(`The \`${optionName}.objectMode\` option cannot be \`false\` if \`new Duplex({objectMode: true})\` is used.`);
-  }
-  return {
-    ...stdioItem,
-    value: { transform: transform2, writableObjectMode, readableObjectMode }
-  };
-};
-var normalizeTransformStream = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction }) => {
-  const { transform: transform2, objectMode } = isPlainObject2(value) ? value : { transform: value };
-  const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
-  return {
-    ...stdioItem,
-    value: { transform: transform2, writableObjectMode, readableObjectMode }
-  };
-};
-var normalizeGenerator = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction, encoding }) => {
-  const {
-    transform: transform2,
-    final,
-    binary: binaryOption = false,
-    preserveNewlines = false,
-    objectMode
-  } = isPlainObject2(value) ? value : { transform: value };
-  const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
-  const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
-  return {
-    ...stdioItem,
-    value: {
-      transform: transform2,
-      final,
-      binary,
-      preserveNewlines,
-      writableObjectMode,
-      readableObjectMode
-    }
-  };
-};
-var sortTransforms = (newTransforms, direction) => direction === "input" ? newTransforms.reverse() : newTransforms;
-
-// node_modules/execa/lib/stdio/direction.js
-import process7 from "node:process";
-var getStreamDirection = (stdioItems, fdNumber, optionName) => {
-  const directions = stdioItems.map((stdioItem) => getStdioItemDirection(stdioItem, fdNumber));
-  if (directions.includes("input") && directions.includes("output")) {
-    throw new TypeError(`The \`${optionName}\` option must not be an array of both readable and writable values.`);
-  }
-  return directions.find(Boolean) ?? DEFAULT_DIRECTION;
-};
-var getStdioItemDirection = ({ type, value }, fdNumber) => KNOWN_DIRECTIONS[fdNumber] ?? guessStreamDirection[type](value);
-var KNOWN_DIRECTIONS = ["input", "output", "output"];
-var anyDirection = () => void 0;
-var alwaysInput = () => "input";
-var guessStreamDirection = {
-  generator: anyDirection,
-  asyncGenerator: anyDirection,
-  fileUrl: anyDirection,
-  filePath: anyDirection,
-  iterable: alwaysInput,
-  asyncIterable: alwaysInput,
-  uint8Array: alwaysInput,
-  webStream: (value) => isWritableStream2(value) ? "output" : "input",
-  nodeStream(value) {
-    if (!isReadableStream(value, { checkOpen: false })) {
-      return "output";
-    }
-    return isWritableStream(value, { checkOpen: false }) ? void 0 : "input";
-  },
-  webTransform: anyDirection,
-  duplex: anyDirection,
-  native(value) {
-    const standardStreamDirection = getStandardStreamDirection(value);
-    if (standardStreamDirection !== void 0) {
-      return standardStreamDirection;
-    }
-    if (isStream(value, { checkOpen: false })) {
-      return guessStreamDirection.nodeStream(value);
-    }
-  }
-};
-var getStandardStreamDirection = (value) => {
-  if ([0, process7.stdin].includes(value)) {
-    return "input";
-  }
-  if ([1, 2, process7.stdout, process7.stderr].includes(value)) {
-    return "output";
-  }
-};
-var DEFAULT_DIRECTION = "output";
-
-// node_modules/execa/lib/ipc/array.js
-var normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
-
-// node_modules/execa/lib/stdio/stdio-option.js
-var normalizeStdioOption = ({ stdio, ipc, buffer, ...options }, verboseInfo, isSync) => {
-  const stdioArray = getStdioArray(stdio, options).map((stdioOption, fdNumber) => addDefaultValue2(stdioOption, fdNumber));
-  return isSync ? normalizeStdioSync(stdioArray, buffer, verboseInfo) : normalizeIpcStdioArray(stdioArray, ipc);
-};
-var getStdioArray = (stdio, options) => {
-  if (stdio === void 0) {
-    return STANDARD_STREAMS_ALIASES.map((alias) => options[alias]);
-  }
-  if (hasAlias(options)) {
-    throw new Error(`It's not possible to provide \`stdio\` in combination with one of ${STANDARD_STREAMS_ALIASES.map((alias) => `\`${alias}\``).join(", ")}`);
-  }
-  if (typeof stdio === "string") {
-    return [stdio, stdio, stdio];
-  }
-  if (!Array.isArray(stdio)) {
-    throw new TypeError(`Expected \`stdio\` to be of type \`string\` or \`Array\`, got \`${typeof stdio}\``);
-  }
-  const length = Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length);
-  return Array.from({ length }, (_, fdNumber) => stdio[fdNumber]);
-};
-var hasAlias = (options) => STANDARD_STREAMS_ALIASES.some((alias) => options[alias] !== void 0);
-var addDefaultValue2 = (stdioOption, fdNumber) => {
-  if (Array.isArray(stdioOption)) {
-    return stdioOption.map((item) => addDefaultValue2(item, fdNumber));
-  }
-  if (stdioOption === null || stdioOption === void 0) {
-    return fdNumber >= STANDARD_STREAMS_ALIASES.length ? "ignore" : "pipe";
-  }
-  return stdioOption;
-};
-var normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((stdioOption, fdNumber) => !buffer[fdNumber] && fdNumber !== 0 && !isFullVerbose(verboseInfo, fdNumber) && isOutputPipeOnly(stdioOption) ? "ignore" : stdioOption);
-var isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
-
-// node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync2 } from "node:fs";
-import tty2 from "node:tty";
-var handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumber, direction, isSync }) => {
-  if (!isStdioArray || type !== "native") {
-    return stdioItem;
-  }
-  return isSync ? handleNativeStreamSync({ stdioItem, fdNumber, direction }) : handleNativeStreamAsync({ stdioItem, fdNumber });
-};
-var handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber, direction }) => {
-  const targetFd = getTargetFd({
-    value,
-    optionName,
-    fdNumber,
-    direction
-  });
-  if (targetFd !== void 0) {
-    return targetFd;
-  }
-  if (isStream(value, { checkOpen: false })) {
-    throw new TypeError(`The \`${optionName}: Stream\` option cannot both be an array and include a stream with synchronous methods.`);
-  }
-  return stdioItem;
-};
-var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
-  const targetFdNumber = getTargetFdNumber(value, fdNumber);
-  if (targetFdNumber === void 0) {
-    return;
-  }
-  if (direction === "output") {
-    return { type: "fileNumber", value: targetFdNumber, optionName };
-  }
-  if (tty2.isatty(targetFdNumber)) {
-    throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
-  }
-  return { type: "uint8Array", value: bufferToUint8Array(readFileSync2(targetFdNumber)), optionName };
-};
-var getTargetFdNumber = (value, fdNumber) => {
-  if (value === "inherit") {
-    return fdNumber;
-  }
-  if (typeof value === "number") {
-    return value;
-  }
-  const standardStreamIndex = STANDARD_STREAMS.indexOf(value);
-  if (standardStreamIndex !== -1) {
-    return standardStreamIndex;
-  }
-};
-var handleNativeStreamAsync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber }) => {
-  if (value === "inherit") {
-    return { type: "nodeStream", value: getStandardStream(fdNumber, value, optionName), optionName };
-  }
-  if (typeof value === "number") {
-    return { type: "nodeStream", value: getStandardStream(value, value, optionName), optionName };
-  }
-  if (isStream(value, { checkOpen: false })) {
-    return { type: "nodeStream", value, optionName };
-  }
-  return stdioItem;
-};
-var getStandardStream = (fdNumber, value, optionName) => {
-  const standardStream = STANDARD_STREAMS[fdNumber];
-  if (standardStream === void 0) {
-    throw new TypeError(`The \`${optionName}: ${value}\` option is invalid: no such standard stream.`);
-  }
-  return standardStream;
-};
-
-// node_modules/execa/lib/stdio/input-option.js
-var handleInputOptions = ({ input: input2, inputFile }, fdNumber) => fdNumber === 0 ? [
-  ...handleInputOption(input2),
-  ...handleInputFileOption(inputFile)
-] : [];
-var handleInputOption = (input2) => input2 === void 0 ? [] : [{
-  type: getInputType(input2),
-  value: input2,
-  optionName: "input"
-}];
-var getInputType = (input2) => {
-  if (isReadableStream(input2, { checkOpen: false })) {
-    return "nodeStream";
-  }
-  if (typeof input2 === "string") {
-    return "string";
-  }
-  if (isUint8Array(input2)) {
-    return "uint8Array";
-  }
-  throw new Error("The `input` option must be a string, a Uint8Array or a Node.js Readable stream.");
-};
-var handleInputFileOption = (inputFile) => inputFile === void 0 ? [] : [{
-  ...getInputFileType(inputFile),
-  optionName: "inputFile"
-}];
-var getInputFileType = (inputFile) => {
-  if (isUrl(inputFile)) {
-    return { type: "fileUrl", value: inputFile };
-  }
-  if (isFilePathString(inputFile)) {
-    return { type: "filePath", value: { file: inputFile } };
-  }
-  throw new Error("The `inputFile` option must be a file path string or a file URL.");
-};
-
-// node_modules/execa/lib/stdio/duplicate.js
-var filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
-var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
-  const otherStdioItems = getOtherStdioItems(fileDescriptors, type);
-  if (otherStdioItems.length === 0) {
-    return;
-  }
-  if (isSync) {
-    validateDuplicateStreamSync({
-      otherStdioItems,
-      type,
-      value,
-      optionName,
-      direction
-    });
-    return;
-  }
-  if (SPECIAL_DUPLICATE_TYPES.has(type)) {
-    return getDuplicateStreamInstance({
-      otherStdioItems,
-      type,
-      value,
-      optionName,
-      direction
-    });
-  }
-  if (FORBID_DUPLICATE_TYPES.has(type)) {
-    validateDuplicateTransform({
-      otherStdioItems,
-      type,
-      value,
-      optionName
-    });
-  }
-};
-var getOtherStdioItems = (fileDescriptors, type) => fileDescriptors.flatMap(({ direction, stdioItems }) => stdioItems.filter((stdioItem) => stdioItem.type === type).map(((stdioItem) => ({ ...stdioItem, direction }))));
-var validateDuplicateStreamSync = ({ otherStdioItems, type, value, optionName, direction }) => {
-  if (SPECIAL_DUPLICATE_TYPES_SYNC.has(type)) {
-    getDuplicateStreamInstance({
-      otherStdioItems,
-      type,
-      value,
-      optionName,
-      direction
-    });
-  }
-};
-var getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, direction }) => {
-  const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, value));
-  if (duplicateStdioItems.length === 0) {
-    return;
-  }
-  const differentStdioItem = duplicateStdioItems.find((stdioItem) => stdioItem.direction !== direction);
-  throwOnDuplicateStream(differentStdioItem, optionName, type);
-  return direction === "output" ? duplicateStdioItems[0].stream : void 0;
-};
-var hasSameValue = ({ type, value }, secondValue) => {
-  if (type === "filePath") {
-    return value.file === secondValue.file;
-  }
-  if (type === "fileUrl") {
-    return value.href === secondValue.href;
-  }
-  return value === secondValue;
-};
-var validateDuplicateTransform = ({ otherStdioItems, type, value, optionName }) => {
-  const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value.transform);
-  throwOnDuplicateStream(duplicateStdioItem, optionName, type);
-};
-var throwOnDuplicateStream = (stdioItem, optionName, type) => {
-  if (stdioItem !== void 0) {
-    throw new TypeError(`The \`${stdioItem.optionName}\` and \`${optionName}\` options must not target ${TYPE_TO_MESSAGE[type]} that is the same.`);
-  }
-};
-
-// node_modules/execa/lib/stdio/handle.js
-var handleStdio = (addProperties3, options, verboseInfo, isSync) => {
-  const stdio = normalizeStdioOption(options, verboseInfo, isSync);
-  const initialFileDescriptors = stdio.map((stdioOption, fdNumber) => getFileDescriptor({
-    stdioOption,
-    fdNumber,
-    options,
-    isSync
-  }));
-  const fileDescriptors = getFinalFileDescriptors({
-    initialFileDescriptors,
-    addProperties: addProperties3,
-    options,
-    isSync
-  });
-  options.stdio = fileDescriptors.map(({ stdioItems }) => forwardStdio(stdioItems));
-  return fileDescriptors;
-};
-var getFileDescriptor = ({ stdioOption, fdNumber, options, isSync }) => {
-  const optionName = getStreamName(fdNumber);
-  const { stdioItems: initialStdioItems, isStdioArray } = initializeStdioItems({
-    stdioOption,
-    fdNumber,
-    options,
-    optionName
-  });
-  const direction = getStreamDirection(initialStdioItems, fdNumber, optionName);
-  const stdioItems = initialStdioItems.map((stdioItem) => handleNativeStream({
-    stdioItem,
-    isStdioArray,
-    fdNumber,
-    direction,
-    isSync
-  }));
-  const normalizedStdioItems = normalizeTransforms(stdioItems, optionName, direction, options);
-  const objectMode = getFdObjectMode(normalizedStdioItems, direction);
-  validateFileObjectMode(normalizedStdioItems, objectMode);
-  return { direction, objectMode, stdioItems: normalizedStdioItems };
-};
-var initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
-  const values = Array.isArray(stdioOption) ? stdioOption : [stdioOption];
-  const initialStdioItems = [
-    ...values.map((value) => initializeStdioItem(value, optionName)),
-    ...handleInputOptions(options, fdNumber)
-  ];
-  const stdioItems = filterDuplicates(initialStdioItems);
-  const isStdioArray = stdioItems.length > 1;
-  validateStdioArray(stdioItems, isStdioArray, optionName);
-  validateStreams(stdioItems);
-  return { stdioItems, isStdioArray };
-};
-var initializeStdioItem = (value, optionName) => ({
-  type: getStdioItemType(value, optionName),
-  value,
-  optionName
-});
-var validateStdioArray = (stdioItems, isStdioArray, optionName) => {
-  if (stdioItems.length === 0) {
-    throw new TypeError(`The \`${optionName}\` option must not be an empty array.`);
-  }
-  if (!isStdioArray) {
-    return;
-  }
-  for (const { value, optionName: optionName2 } of stdioItems) {
-    if (INVALID_STDIO_ARRAY_OPTIONS.has(value)) {
-      throw new Error(`The \`${optionName2}\` option must not include \`${value}\`.`);
-    }
-  }
-};
-var INVALID_STDIO_ARRAY_OPTIONS = /* @__PURE__ */ new Set(["ignore", "ipc"]);
-var validateStreams = (stdioItems) => {
-  for (const stdioItem of stdioItems) {
-    validateFileStdio(stdioItem);
-  }
-};
-var validateFileStdio = ({ type, value, optionName }) => {
-  if (isRegularUrl(value)) {
-    throw new TypeError(`The \`${optionName}: URL\` option must use the \`file:\` scheme.
-For example, you can use the \`pathToFileURL()\` method of the \`url\` core module.`);
-  }
-  if (isUnknownStdioString(type, value)) {
-    throw new TypeError(`The \`${optionName}: { file: '...' }\` option must be used instead of \`${optionName}: '...'\`.`);
-  }
-};
-var validateFileObjectMode = (stdioItems, objectMode) => {
-  if (!objectMode) {
-    return;
-  }
-  const fileStdioItem = stdioItems.find(({ type }) => FILE_TYPES.has(type));
-  if (fileStdioItem !== void 0) {
-    throw new TypeError(`The \`${fileStdioItem.optionName}\` option cannot use both files and transforms in objectMode.`);
-  }
-};
-var getFinalFileDescriptors = ({ initialFileDescriptors, addProperties: addProperties3, options, isSync }) => {
-  const fileDescriptors = [];
-  try {
-    for (const fileDescriptor of initialFileDescriptors) {
-      fileDescriptors.push(getFinalFileDescriptor({
-        fileDescriptor,
-        fileDescriptors,
-        addProperties: addProperties3,
-        options,
-        isSync
-      }));
-    }
-    return fileDescriptors;
-  } catch (error62) {
-    cleanupCustomStreams(fileDescriptors);
-    throw error62;
-  }
-};
-var getFinalFileDescriptor = ({
-  fileDescriptor: { direction, objectMode, stdioItems },
-  fileDescriptors,
-  addProperties: addProperties3,
-  options,
-  isSync
-}) => {
-  const finalStdioItems = stdioItems.map((stdioItem) => addStreamProperties({
-    stdioItem,
-    addProperties: addProperties3,
-    direction,
-    options,
-    fileDescriptors,
-    isSync
-  }));
-  return { direction, objectMode, stdioItems: finalStdioItems };
-};
-var addStreamProperties = ({ stdioItem, addProperties: addProperties3, direction, options, fileDescriptors, isSync }) => {
-  const duplicateStream = getDuplicateStream({
-    stdioItem,
-    direction,
-    fileDescriptors,
-    isSync
-  });
-  if (duplicateStream !== void 0) {
-    return { ...stdioItem, stream: duplicateStream };
-  }
-  return {
-    ...stdioItem,
-    ...addProperties3[direction][stdioItem.type](stdioItem, options)
-  };
-};
-var cleanupCustomStreams = (fileDescriptors) => {
-  for (const { stdioItems } of fileDescriptors) {
-    for (const { stream } of stdioItems) {
-      if (stream !== void 0 && !isStandardStream(stream)) {
-        stream.destroy();
-      }
-    }
-  }
-};
-var forwardStdio = (stdioItems) => {
-  if (stdioItems.length > 1) {
-    return stdioItems.some(({ value: value2 }) => value2 === "overlapped") ? "overlapped" : "pipe";
-  }
-  const [{ type, value }] = stdioItems;
-  return type === "native" ? value : "pipe";
-};
-
-// node_modules/execa/lib/stdio/handle-sync.js
-var handleStdioSync = (options, verboseInfo) => handleStdio(addPropertiesSync, options, verboseInfo, true);
-var forbiddenIfSync = ({ type, optionName }) => {
-  throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
-};
-var forbiddenNativeIfSync = ({ optionName, value }) => {
-  if (value === "ipc" || value === "overlapped") {
-    throwInvalidSyncValue(optionName, `"${value}"`);
-  }
-  return {};
-};
-var throwInvalidSyncValue = (optionName, value) => {
-  throw new TypeError(`The \`${optionName}\` option cannot be ${value} with synchronous methods.`);
-};
-var addProperties = {
-  generator() {
-  },
-  asyncGenerator: forbiddenIfSync,
-  webStream: forbiddenIfSync,
-  nodeStream: forbiddenIfSync,
-  webTransform: forbiddenIfSync,
-  duplex: forbiddenIfSync,
-  asyncIterable: forbiddenIfSync,
-  native: forbiddenNativeIfSync
-};
-var addPropertiesSync = {
-  input: {
-    ...addProperties,
-    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync3(value))] }),
-    filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync3(file2))] }),
-    fileNumber: forbiddenIfSync,
-    iterable: ({ value }) => ({ contents: [...value] }),
-    string: ({ value }) => ({ contents: [value] }),
-    uint8Array: ({ value }) => ({ contents: [value] })
-  },
-  output: {
-    ...addProperties,
-    fileUrl: ({ value }) => ({ path: value }),
-    filePath: ({ value: { file: file2, append } }) => ({ path: file2, append }),
-    fileNumber: ({ value }) => ({ path: value }),
-    iterable: forbiddenIfSync,
-    string: forbiddenIfSync,
-    uint8Array: forbiddenIfSync
-  }
-};
-
-// node_modules/execa/lib/io/strip-newline.js
-var stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
-var getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
-
-// node_modules/execa/lib/transform/generator.js
-import { Transform, getDefaultHighWaterMark } from "node:stream";
-
-// node_modules/execa/lib/transform/split.js
-var getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
-var splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
-var splitLinesItemSync = (chunk, preserveNewlines) => {
-  const { transform: transform2, final } = initializeSplitLines(preserveNewlines, {});
-  return [...transform2(chunk), ...final()];
-};
-var initializeSplitLines = (preserveNewlines, state) => {
-  state.previousChunks = "";
-  return {
-    transform: splitGenerator.bind(void 0, state, preserveNewlines),
-    final: linesFinal.bind(void 0, state)
-  };
-};
-var splitGenerator = function* (state, preserveNewlines, chunk) {
-  if (typeof chunk !== "string") {
-    yield chunk;
-    return;
-  }
-  let { previousChunks } = state;
-  let start = -1;
-  for (let end = 0; end < chunk.length; end += 1) {
-    if (chunk[end] === "\n") {
-      const newlineLength = getNewlineLength(chunk, end, preserveNewlines, state);
-      let line = chunk.slice(start + 1, end + 1 - newlineLength);
-      if (previousChunks.length > 0) {
-        line = concatString(previousChunks, line);
-        previousChunks = "";
-      }
-      yield line;
-      start = end;
-    }
-  }
-  if (start !== chunk.length - 1) {
-    previousChunks = concatString(previousChunks, chunk.slice(start + 1));
-  }
-  state.previousChunks = previousChunks;
-};
-var getNewlineLength = (chunk, end, preserveNewlines, state) => {
-  if (preserveNewlines) {
-    return 0;
-  }
-  state.isWindowsNewline = end !== 0 && chunk[end - 1] === "\r";
-  return state.isWindowsNewline ? 2 : 1;
-};
-var linesFinal = function* ({ previousChunks }) {
-  if (previousChunks.length > 0) {
-    yield previousChunks;
-  }
-};
-var getAppendNewlineGenerator = ({ binary, preserveNewlines, readableObjectMode, state }) => binary || preserveNewlines || readableObjectMode ? void 0 : { transform: appendNewlineGenerator.bind(void 0, state) };
-var appendNewlineGenerator = function* ({ isWindowsNewline = false }, chunk) {
-  const { unixNewline, windowsNewline, LF: LF2, concatBytes } = typeof chunk === "string" ? linesStringInfo : linesUint8ArrayInfo;
-  if (chunk.at(-1) === LF2) {
-    yield chunk;
-    return;
-  }
-  const newline = isWindowsNewline ? windowsNewline : unixNewline;
-  yield concatBytes(chunk, newline);
-};
-var concatString = (firstChunk, secondChunk) => `${firstChunk}${secondChunk}`;
-var linesStringInfo = {
-  windowsNewline: "\r\n",
-  unixNewline: "\n",
-  LF: "\n",
-  concatBytes: concatString
-};
-var concatUint8Array = (firstChunk, secondChunk) => {
-  const chunk = new Uint8Array(firstChunk.length + secondChunk.length);
-  chunk.set(firstChunk, 0);
-  chunk.set(secondChunk, firstChunk.length);
-  return chunk;
-};
-var linesUint8ArrayInfo = {
-  windowsNewline: new Uint8Array([13, 10]),
-  unixNewline: new Uint8Array([10]),
-  LF: 10,
-  concatBytes: concatUint8Array
-};
-
-// node_modules/execa/lib/transform/validate.js
-import { Buffer as Buffer2 } from "node:buffer";
-var getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
-var validateStringTransformInput = function* (optionName, chunk) {
-  if (typeof chunk !== "string" && !isUint8Array(chunk) && !Buffer2.isBuffer(chunk)) {
-    throw new TypeError(`The \`${optionName}\` option's transform must use "objectMode: true" to receive as input: ${typeof chunk}.`);
-  }
-  yield chunk;
-};
-var getValidateTransformReturn = (readableObjectMode, optionName) => readableObjectMode ? validateObjectTransformReturn.bind(void 0, optionName) : validateStringTransformReturn.bind(void 0, optionName);
-var validateObjectTransformReturn = function* (optionName, chunk) {
-  validateEmptyReturn(optionName, chunk);
-  yield chunk;
-};
-var validateStringTransformReturn = function* (optionName, chunk) {
-  validateEmptyReturn(optionName, chunk);
-  if (typeof chunk !== "string" && !isUint8Array(chunk)) {
-    throw new TypeError(`The \`${optionName}\` option's function must yield a string or an Uint8Array, not ${typeof chunk}.`);
-  }
-  yield chunk;
-};
-var validateEmptyReturn = (optionName, chunk) => {
-  if (chunk === null || chunk === void 0) {
-    throw new TypeError(`The \`${optionName}\` option's function must not call \`yield ${chunk}\`.
-Instead, \`yield\` should either be called with a value, or not be called at all. For example:
-  if (condition) { yield value; }`);
-  }
-};
-
-// node_modules/execa/lib/transform/encoding-transform.js
-import { Buffer as Buffer3 } from "node:buffer";
-import { StringDecoder as StringDecoder2 } from "node:string_decoder";
-var getEncodingTransformGenerator = (binary, encoding, skipped) => {
-  if (skipped) {
-    return;
-  }
-  if (binary) {
-    return { transform: encodingUint8ArrayGenerator.bind(void 0, new TextEncoder()) };
-  }
-  const stringDecoder = new StringDecoder2(encoding);
-  return {
-    transform: encodingStringGenerator.bind(void 0, stringDecoder),
-    final: encodingStringFinal.bind(void 0, stringDecoder)
-  };
-};
-var encodingUint8ArrayGenerator = function* (textEncoder3, chunk) {
-  if (Buffer3.isBuffer(chunk)) {
-    yield bufferToUint8Array(chunk);
-  } else if (typeof chunk === "string") {
-    yield textEncoder3.encode(chunk);
-  } else {
-    yield chunk;
-  }
-};
-var encodingStringGenerator = function* (stringDecoder, chunk) {
-  yield isUint8Array(chunk) ? stringDecoder.write(chunk) : chunk;
-};
-var encodingStringFinal = function* (stringDecoder) {
-  const lastChunk = stringDecoder.end();
-  if (lastChunk !== "") {
-    yield lastChunk;
-  }
-};
-
-// node_modules/execa/lib/transform/run-async.js
-import { callbackify } from "node:util";
-var pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
-  state.currentIterable = getChunks(...getChunksArguments);
-  try {
-    for await (const chunk of state.currentIterable) {
-      transformStream.push(chunk);
-    }
-  } finally {
-    delete state.currentIterable;
-  }
-});
-var transformChunk = async function* (chunk, generators, index) {
-  if (index === generators.length) {
-    yield chunk;
-    return;
-  }
-  const { transform: transform2 = identityGenerator } = generators[index];
-  for await (const transformedChunk of transform2(chunk)) {
-    yield* transformChunk(transformedChunk, generators, index + 1);
-  }
-};
-var finalChunks = async function* (generators) {
-  for (const [index, { final }] of Object.entries(generators)) {
-    yield* generatorFinalChunks(final, Number(index), generators);
-  }
-};
-var generatorFinalChunks = async function* (final, index, generators) {
-  if (final === void 0) {
-    return;
-  }
-  for await (const finalChunk of final()) {
-    yield* transformChunk(finalChunk, generators, index + 1);
-  }
-};
-var destroyTransform = callbackify(async ({ currentIterable }, error62) => {
-  if (currentIterable !== void 0) {
-    await (error62 ? currentIterable.throw(error62) : currentIterable.return());
-    return;
-  }
-  if (error62) {
-    throw error62;
-  }
-});
-var identityGenerator = function* (chunk) {
-  yield chunk;
-};
-
-// node_modules/execa/lib/transform/run-sync.js
-var pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
-  try {
-    for (const chunk of getChunksSync(...getChunksArguments)) {
-      transformStream.push(chunk);
-    }
-    done();
-  } catch (error62) {
-    done(error62);
-  }
-};
-var runTransformSync = (generators, chunks) => [
-  ...chunks.flatMap((chunk) => [...transformChunkSync(chunk, generators, 0)]),
-  ...finalChunksSync(generators)
-];
-var transformChunkSync = function* (chunk, generators, index) {
-  if (index === generators.length) {
-    yield chunk;
-    return;
-  }
-  const { transform: transform2 = identityGenerator2 } = generators[index];
-  for (const transformedChunk of transform2(chunk)) {
-    yield* transformChunkSync(transformedChunk, generators, index + 1);
-  }
-};
-var finalChunksSync = function* (generators) {
-  for (const [index, { final }] of Object.entries(generators)) {
-    yield* generatorFinalChunksSync(final, Number(index), generators);
-  }
-};
-var generatorFinalChunksSync = function* (final, index, generators) {
-  if (final === void 0) {
-    return;
-  }
-  for (const finalChunk of final()) {
-    yield* transformChunkSync(finalChunk, generators, index + 1);
-  }
-};
-var identityGenerator2 = function* (chunk) {
-  yield chunk;
-};
-
-// node_modules/execa/lib/transform/generator.js
-var generatorToStream = ({
-  value,
-  value: { transform: transform2, final, writableObjectMode, readableObjectMode },
-  optionName
-}, { encoding }) => {
-  const state = {};
-  const generators = addInternalGenerators(value, encoding, optionName);
-  const transformAsync = isAsyncGenerator(transform2);
-  const finalAsync = isAsyncGenerator(final);
-  const transformMethod = transformAsync ? pushChunks.bind(void 0, transformChunk, state) : pushChunksSync.bind(void 0, transformChunkSync);
-  const finalMethod = transformAsync || finalAsync ? pushChunks.bind(void 0, finalChunks, state) : pushChunksSync.bind(void 0, finalChunksSync);
-  const destroyMethod = transformAsync || finalAsync ? destroyTransform.bind(void 0, state) : void 0;
-  const stream = new Transform({
-    writableObjectMode,
-    writableHighWaterMark: getDefaultHighWaterMark(writableObjectMode),
-    readableObjectMode,
-    readableHighWaterMark: getDefaultHighWaterMark(readableObjectMode),
-    transform(chunk, encoding2, done) {
-      transformMethod([chunk, generators, 0], this, done);
-    },
-    flush(done) {
-      finalMethod([generators], this, done);
-    },
-    destroy: destroyMethod
-  });
-  return { stream };
-};
-var runGeneratorsSync = (chunks, stdioItems, encoding, isInput) => {
-  const generators = stdioItems.filter(({ type }) => type === "generator");
-  const reversedGenerators = isInput ? generators.reverse() : generators;
-  for (const { value, optionName } of reversedGenerators) {
-    const generators2 = addInternalGenerators(value, encoding, optionName);
-    chunks = runTransformSync(generators2, chunks);
-  }
-  return chunks;
-};
-var addInternalGenerators = ({ transform: transform2, final, binary, writableObjectMode, readableObjectMode, preserveNewlines }, encoding, optionName) => {
-  const state = {};
-  return [
-    { transform: getValidateTransformInput(writableObjectMode, optionName) },
-    getEncodingTransformGenerator(binary, encoding, writableObjectMode),
-    getSplitLinesGenerator(binary, preserveNewlines, writableObjectMode, state),
-    { transform: transform2, final },
-    { transform: getValidateTransformReturn(readableObjectMode, optionName) },
-    getAppendNewlineGenerator({
-      binary,
-      preserveNewlines,
-      readableObjectMode,
-      state
-    })
-  ].filter(Boolean);
-};
-
-// node_modules/execa/lib/io/input-sync.js
-var addInputOptionsSync = (fileDescriptors, options) => {
-  for (const fdNumber of getInputFdNumbers(fileDescriptors)) {
-    addInputOptionSync(fileDescriptors, fdNumber, options);
-  }
-};
-var getInputFdNumbers = (fileDescriptors) => new Set(Object.entries(fileDescriptors).filter(([, { direction }]) => direction === "input").map(([fdNumber]) => Number(fdNumber)));
-var addInputOptionSync = (fileDescriptors, fdNumber, options) => {
-  const { stdioItems } = fileDescriptors[fdNumber];
-  const allStdioItems = stdioItems.filter(({ contents }) => contents !== void 0);
-  if (allStdioItems.length === 0) {
-    return;
-  }
-  if (fdNumber !== 0) {
-    const [{ type, optionName }] = allStdioItems;
-    throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be ${TYPE_TO_MESSAGE[type]} with synchronous methods.`);
-  }
-  const allContents = allStdioItems.map(({ contents }) => contents);
-  const transformedContents = allContents.map((contents) => applySingleInputGeneratorsSync(contents, stdioItems));
-  options.input = joinToUint8Array(transformedContents);
-};
-var applySingleInputGeneratorsSync = (contents, stdioItems) => {
-  const newContents = runGeneratorsSync(contents, stdioItems, "utf8", true);
-  validateSerializable(newContents);
-  return joinToUint8Array(newContents);
-};
-var validateSerializable = (newContents) => {
-  const invalidItem = newContents.find((item) => typeof item !== "string" && !isUint8Array(item));
-  if (invalidItem !== void 0) {
-    throw new TypeError(`The \`stdin\` option is invalid: when passing objects as input, a transform must be used to serialize them to strings or Uint8Arrays: ${invalidItem}.`);
-  }
-};
-
-// node_modules/execa/lib/io/output-sync.js
-import { writeFileSync, appendFileSync as appendFileSync2 } from "node:fs";
-
-// node_modules/execa/lib/verbose/output.js
-var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && fdUsesVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
-var fdUsesVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
-var PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
-var logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
-  for await (const line of linesIterable) {
-    if (!isPipingStream(stream)) {
-      logLine(line, fdNumber, verboseInfo);
-    }
-  }
-};
-var logLinesSync = (linesArray, fdNumber, verboseInfo) => {
-  for (const line of linesArray) {
-    logLine(line, fdNumber, verboseInfo);
-  }
-};
-var isPipingStream = (stream) => stream._readableState.pipes.length > 0;
-var logLine = (line, fdNumber, verboseInfo) => {
-  const verboseMessage = serializeVerboseMessage(line);
-  verboseLog({
-    type: "output",
-    verboseMessage,
-    fdNumber,
-    verboseInfo
-  });
-};
-
-// node_modules/execa/lib/io/output-sync.js
-var transformOutputSync = ({ fileDescriptors, syncResult: { output: output2 }, options, isMaxBuffer, verboseInfo }) => {
-  if (output2 === null) {
-    return { output: Array.from({ length: 3 }) };
-  }
-  const state = {};
-  const outputFiles = /* @__PURE__ */ new Set([]);
-  const transformedOutput = output2.map((result, fdNumber) => transformOutputResultSync({
-    result,
-    fileDescriptors,
-    fdNumber,
-    state,
-    outputFiles,
-    isMaxBuffer,
-    verboseInfo
-  }, options));
-  return { output: transformedOutput, ...state };
-};
-var transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, outputFiles, isMaxBuffer, verboseInfo }, { buffer, encoding, lines, stripFinalNewline: stripFinalNewline2, maxBuffer }) => {
-  if (result === null) {
-    return;
-  }
-  const truncatedResult = truncateMaxBufferSync(result, isMaxBuffer, maxBuffer);
-  const uint8ArrayResult = bufferToUint8Array(truncatedResult);
-  const { stdioItems, objectMode } = fileDescriptors[fdNumber];
-  const chunks = runOutputGeneratorsSync([uint8ArrayResult], stdioItems, encoding, state);
-  const { serializedResult, finalResult = serializedResult } = serializeChunks({
-    chunks,
-    objectMode,
-    encoding,
-    lines,
-    stripFinalNewline: stripFinalNewline2,
-    fdNumber
-  });
-  logOutputSync({
-    serializedResult,
-    fdNumber,
-    state,
-    verboseInfo,
-    encoding,
-    stdioItems,
-    objectMode
-  });
-  const returnedResult = buffer[fdNumber] ? finalResult : void 0;
-  try {
-    if (state.error === void 0) {
-      writeToFiles(serializedResult, stdioItems, outputFiles);
-    }
-    return returnedResult;
-  } catch (error62) {
-    state.error = error62;
-    return returnedResult;
-  }
-};
-var runOutputGeneratorsSync = (chunks, stdioItems, encoding, state) => {
-  try {
-    return runGeneratorsSync(chunks, stdioItems, encoding, false);
-  } catch (error62) {
-    state.error = error62;
-    return chunks;
-  }
-};
-var serializeChunks = ({ chunks, objectMode, encoding, lines, stripFinalNewline: stripFinalNewline2, fdNumber }) => {
-  if (objectMode) {
-    return { serializedResult: chunks };
-  }
-  if (encoding === "buffer") {
-    return { serializedResult: joinToUint8Array(chunks) };
-  }
-  const serializedResult = joinToString(chunks, encoding);
-  if (lines[fdNumber]) {
-    return { serializedResult, finalResult: splitLinesSync(serializedResult, !stripFinalNewline2[fdNumber], objectMode) };
-  }
-  return { serializedResult };
-};
-var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding, stdioItems, objectMode }) => {
-  if (!shouldLogOutput({
-    stdioItems,
-    encoding,
-    verboseInfo,
-    fdNumber
-  })) {
-    return;
-  }
-  const linesArray = splitLinesSync(serializedResult, false, objectMode);
-  try {
-    logLinesSync(linesArray, fdNumber, verboseInfo);
-  } catch (error62) {
-    state.error ??= error62;
-  }
-};
-var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path21, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path21 === "string" ? path21 : path21.toString();
-    if (append || outputFiles.has(pathString)) {
-      appendFileSync2(path21, serializedResult);
-    } else {
-      outputFiles.add(pathString);
-      writeFileSync(path21, serializedResult);
-    }
-  }
-};
-
-// node_modules/execa/lib/resolve/all-sync.js
-var getAllSync = ([, stdout, stderr], options) => {
-  if (!options.all) {
-    return;
-  }
-  if (stdout === void 0) {
-    return stderr;
-  }
-  if (stderr === void 0) {
-    return stdout;
-  }
-  if (Array.isArray(stdout)) {
-    return Array.isArray(stderr) ? [...stdout, ...stderr] : [...stdout, stripNewline(stderr, options, "all")];
-  }
-  if (Array.isArray(stderr)) {
-    return [stripNewline(stdout, options, "all"), ...stderr];
-  }
-  if (isUint8Array(stdout) && isUint8Array(stderr)) {
-    return concatUint8Arrays([stdout, stderr]);
-  }
-  return `${stdout}${stderr}`;
-};
-
-// node_modules/execa/lib/resolve/exit-async.js
-import { once as once4 } from "node:events";
-var waitForExit = async (subprocess, context) => {
-  const [exitCode, signal2] = await waitForExitOrError(subprocess);
-  context.isForcefullyTerminated ??= false;
-  return [exitCode, signal2];
-};
-var waitForExitOrError = async (subprocess) => {
-  const [spawnPayload, exitPayload] = await Promise.allSettled([
-    once4(subprocess, "spawn"),
-    once4(subprocess, "exit")
-  ]);
-  if (spawnPayload.status === "rejected") {
-    return [];
-  }
-  return exitPayload.status === "rejected" ? waitForSubprocessExit(subprocess) : exitPayload.value;
-};
-var waitForSubprocessExit = async (subprocess) => {
-  try {
-    return await once4(subprocess, "exit");
-  } catch {
-    return waitForSubprocessExit(subprocess);
-  }
-};
-var waitForSuccessfulExit = async (exitPromise) => {
-  const [exitCode, signal2] = await exitPromise;
-  if (!isSubprocessErrorExit(exitCode, signal2) && isFailedExit(exitCode, signal2)) {
-    throw new DiscardedError();
-  }
-  return [exitCode, signal2];
-};
-var isSubprocessErrorExit = (exitCode, signal2) => exitCode === void 0 && signal2 === void 0;
-var isFailedExit = (exitCode, signal2) => exitCode !== 0 || signal2 !== null;
-
-// node_modules/execa/lib/resolve/exit-sync.js
-var getExitResultSync = ({ error: error62, status: exitCode, signal: signal2, output: output2 }, { maxBuffer }) => {
-  const resultError = getResultError(error62, exitCode, signal2);
-  const timedOut = resultError?.code === "ETIMEDOUT";
-  const isMaxBuffer = isMaxBufferSync(resultError, output2, maxBuffer);
-  return {
-    resultError,
-    exitCode,
-    signal: signal2,
-    timedOut,
-    isMaxBuffer
-  };
-};
-var getResultError = (error62, exitCode, signal2) => {
-  if (error62 !== void 0) {
-    return error62;
-  }
-  return isFailedExit(exitCode, signal2) ? new DiscardedError() : void 0;
-};
-
-// node_modules/execa/lib/methods/main-sync.js
-var execaCoreSync = (rawFile, rawArguments, rawOptions) => {
-  const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleSyncArguments(rawFile, rawArguments, rawOptions);
-  const result = spawnSubprocessSync({
-    file: file2,
-    commandArguments,
-    options,
-    command,
-    escapedCommand,
-    verboseInfo,
-    fileDescriptors,
-    startTime
-  });
-  return handleResult(result, verboseInfo, options);
-};
-var handleSyncArguments = (rawFile, rawArguments, rawOptions) => {
-  const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
-  const syncOptions = normalizeSyncOptions(rawOptions);
-  const { file: file2, commandArguments, options } = normalizeOptions(rawFile, rawArguments, syncOptions);
-  validateSyncOptions(options);
-  const fileDescriptors = handleStdioSync(options, verboseInfo);
-  return {
-    file: file2,
-    commandArguments,
-    command,
-    escapedCommand,
-    startTime,
-    verboseInfo,
-    options,
-    fileDescriptors
-  };
-};
-var normalizeSyncOptions = (options) => options.node && !options.ipc ? { ...options, ipc: false } : options;
-var validateSyncOptions = ({ ipc, ipcInput, detached, cancelSignal }) => {
-  if (ipcInput) {
-    throwInvalidSyncOption("ipcInput");
-  }
-  if (ipc) {
-    throwInvalidSyncOption("ipc: true");
-  }
-  if (detached) {
-    throwInvalidSyncOption("detached: true");
-  }
-  if (cancelSignal) {
-    throwInvalidSyncOption("cancelSignal");
-  }
-};
-var throwInvalidSyncOption = (value) => {
-  throw new TypeError(`The "${value}" option cannot be used with synchronous methods.`);
-};
-var spawnSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
-  const syncResult = runSubprocessSync({
-    file: file2,
-    commandArguments,
-    options,
-    command,
-    escapedCommand,
-    fileDescriptors,
-    startTime
-  });
-  if (syncResult.failed) {
-    return syncResult;
-  }
-  const { resultError, exitCode, signal: signal2, timedOut, isMaxBuffer } = getExitResultSync(syncResult, options);
-  const { output: output2, error: error62 = resultError } = transformOutputSync({
-    fileDescriptors,
-    syncResult,
-    options,
-    isMaxBuffer,
-    verboseInfo
-  });
-  const stdio = output2.map((stdioOutput, fdNumber) => stripNewline(stdioOutput, options, fdNumber));
-  const all = stripNewline(getAllSync(output2, options), options, "all");
-  return getSyncResult({
-    error: error62,
-    exitCode,
-    signal: signal2,
-    timedOut,
-    isMaxBuffer,
-    stdio,
-    all,
-    options,
-    command,
-    escapedCommand,
-    startTime
-  });
-};
-var runSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, fileDescriptors, startTime }) => {
-  try {
-    addInputOptionsSync(fileDescriptors, options);
-    const normalizedOptions = normalizeSpawnSyncOptions(options);
-    return spawnSync(...concatenateShell(file2, commandArguments, normalizedOptions));
-  } catch (error62) {
-    return makeEarlyError({
-      error: error62,
-      command,
-      escapedCommand,
-      fileDescriptors,
-      options,
-      startTime,
-      isSync: true
-    });
-  }
-};
-var normalizeSpawnSyncOptions = ({ encoding, maxBuffer, ...options }) => ({ ...options, encoding: "buffer", maxBuffer: getMaxBufferSync(maxBuffer) });
-var getSyncResult = ({ error: error62, exitCode, signal: signal2, timedOut, isMaxBuffer, stdio, all, options, command, escapedCommand, startTime }) => error62 === void 0 ? makeSuccessResult({
-  command,
-  escapedCommand,
-  stdio,
-  all,
-  ipcOutput: [],
-  options,
-  startTime
-}) : makeError({
-  error: error62,
-  command,
-  escapedCommand,
-  timedOut,
-  isCanceled: false,
-  isGracefullyCanceled: false,
-  isMaxBuffer,
-  isForcefullyTerminated: false,
-  exitCode,
-  signal: signal2,
-  stdio,
-  all,
-  ipcOutput: [],
-  options,
-  startTime,
-  isSync: true
-});
-
-// node_modules/execa/lib/methods/main-async.js
-import { setMaxListeners } from "node:events";
-import { spawn as spawn3 } from "node:child_process";
-
-// node_modules/execa/lib/ipc/methods.js
-import process8 from "node:process";
-
-// node_modules/execa/lib/ipc/get-one.js
-import { once as once5, on as on2 } from "node:events";
-var getOneMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true, filter } = {}) => {
-  validateIpcMethod({
-    methodName: "getOneMessage",
-    isSubprocess,
-    ipc,
-    isConnected: isConnected(anyProcess)
-  });
-  return getOneMessageAsync({
-    anyProcess,
-    channel,
-    isSubprocess,
-    filter,
-    reference
-  });
-};
-var getOneMessageAsync = async ({ anyProcess, channel, isSubprocess, filter, reference }) => {
-  addReference(channel, reference);
-  const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
-  const controller = new AbortController();
-  try {
-    return await Promise.race([
-      getMessage(ipcEmitter, filter, controller),
-      throwOnDisconnect2(ipcEmitter, isSubprocess, controller),
-      throwOnStrictError(ipcEmitter, isSubprocess, controller)
-    ]);
-  } catch (error62) {
-    disconnect(anyProcess);
-    throw error62;
-  } finally {
-    controller.abort();
-    removeReference(channel, reference);
-  }
-};
-var getMessage = async (ipcEmitter, filter, { signal: signal2 }) => {
-  if (filter === void 0) {
-    const [message] = await once5(ipcEmitter, "message", { signal: signal2 });
-    return message;
-  }
-  for await (const [message] of on2(ipcEmitter, "message", { signal: signal2 })) {
-    if (filter(message)) {
-      return message;
-    }
-  }
-};
-var throwOnDisconnect2 = async (ipcEmitter, isSubprocess, { signal: signal2 }) => {
-  await once5(ipcEmitter, "disconnect", { signal: signal2 });
-  throwOnEarlyDisconnect(isSubprocess);
-};
-var throwOnStrictError = async (ipcEmitter, isSubprocess, { signal: signal2 }) => {
-  const [error62] = await once5(ipcEmitter, "strict:error", { signal: signal2 });
-  throw getStrictResponseError(error62, isSubprocess);
-};
-
-// node_modules/execa/lib/ipc/get-each.js
-import { once as once6, on as on3 } from "node:events";
-var getEachMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true } = {}) => loopOnMessages({
-  anyProcess,
-  channel,
-  isSubprocess,
-  ipc,
-  shouldAwait: !isSubprocess,
-  reference
-});
-var loopOnMessages = ({ anyProcess, channel, isSubprocess, ipc, shouldAwait, reference }) => {
-  validateIpcMethod({
-    methodName: "getEachMessage",
-    isSubprocess,
-    ipc,
-    isConnected: isConnected(anyProcess)
-  });
-  addReference(channel, reference);
-  const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
-  const controller = new AbortController();
-  const state = {};
-  stopOnDisconnect(anyProcess, ipcEmitter, controller);
-  abortOnStrictError({
-    ipcEmitter,
-    isSubprocess,
-    controller,
-    state
-  });
-  return iterateOnMessages({
-    anyProcess,
-    channel,
-    ipcEmitter,
-    isSubprocess,
-    shouldAwait,
-    controller,
-    state,
-    reference
-  });
-};
-var stopOnDisconnect = async (anyProcess, ipcEmitter, controller) => {
-  try {
-    await once6(ipcEmitter, "disconnect", { signal: controller.signal });
-    controller.abort();
-  } catch {
-  }
-};
-var abortOnStrictError = async ({ ipcEmitter, isSubprocess, controller, state }) => {
-  try {
-    const [error62] = await once6(ipcEmitter, "strict:error", { signal: controller.signal });
-    state.error = getStrictResponseError(error62, isSubprocess);
-    controller.abort();
-  } catch {
-  }
-};
-var iterateOnMessages = async function* ({ anyProcess, channel, ipcEmitter, isSubprocess, shouldAwait, controller, state, reference }) {
-  try {
-    for await (const [message] of on3(ipcEmitter, "message", { signal: controller.signal })) {
-      throwIfStrictError(state);
-      yield message;
-    }
-  } catch {
-    throwIfStrictError(state);
-  } finally {
-    controller.abort();
-    removeReference(channel, reference);
-    if (!isSubprocess) {
-      disconnect(anyProcess);
-    }
-    if (shouldAwait) {
-      await anyProcess;
-    }
-  }
-};
-var throwIfStrictError = ({ error: error62 }) => {
-  if (error62) {
-    throw error62;
-  }
-};
-
-// node_modules/execa/lib/ipc/methods.js
-var addIpcMethods = (subprocess, { ipc }) => {
-  Object.assign(subprocess, getIpcMethods(subprocess, false, ipc));
-};
-var getIpcExport = () => {
-  const anyProcess = process8;
-  const isSubprocess = true;
-  const ipc = process8.channel !== void 0;
-  return {
-    ...getIpcMethods(anyProcess, isSubprocess, ipc),
-    getCancelSignal: getCancelSignal.bind(void 0, {
-      anyProcess,
-      channel: anyProcess.channel,
-      isSubprocess,
-      ipc
-    })
-  };
-};
-var getIpcMethods = (anyProcess, isSubprocess, ipc) => ({
-  sendMessage: sendMessage.bind(void 0, {
-    anyProcess,
-    channel: anyProcess.channel,
-    isSubprocess,
-    ipc
-  }),
-  getOneMessage: getOneMessage.bind(void 0, {
-    anyProcess,
-    channel: anyProcess.channel,
-    isSubprocess,
-    ipc
-  }),
-  getEachMessage: getEachMessage.bind(void 0, {
-    anyProcess,
-    channel: anyProcess.channel,
-    isSubprocess,
-    ipc
-  })
-});
-
-// node_modules/execa/lib/return/early-error.js
-import { ChildProcess as ChildProcess2 } from "node:child_process";
-import {
-  PassThrough,
-  Readable,
-  Writable,
-  Duplex
-} from "node:stream";
-var handleEarlyError = ({ error: error62, command, escapedCommand, fileDescriptors, options, startTime, verboseInfo }) => {
-  cleanupCustomStreams(fileDescriptors);
-  const subprocess = new ChildProcess2();
-  createDummyStreams(subprocess, fileDescriptors);
-  Object.assign(subprocess, { readable, writable, duplex });
-  const earlyError = makeEarlyError({
-    error: error62,
-    command,
-    escapedCommand,
-    fileDescriptors,
-    options,
-    startTime,
-    isSync: false
-  });
-  const promise2 = handleDummyPromise(earlyError, verboseInfo, options);
-  return { subprocess, promise: promise2 };
-};
-var createDummyStreams = (subprocess, fileDescriptors) => {
-  const stdin = createDummyStream();
-  const stdout = createDummyStream();
-  const stderr = createDummyStream();
-  const extraStdio = Array.from({ length: fileDescriptors.length - 3 }, createDummyStream);
-  const all = createDummyStream();
-  const stdio = [stdin, stdout, stderr, ...extraStdio];
-  Object.assign(subprocess, {
-    stdin,
-    stdout,
-    stderr,
-    all,
-    stdio
-  });
-};
-var createDummyStream = () => {
-  const stream = new PassThrough();
-  stream.end();
-  return stream;
-};
-var readable = () => new Readable({ read() {
-} });
-var writable = () => new Writable({ write() {
-} });
-var duplex = () => new Duplex({ read() {
-}, write() {
-} });
-var handleDummyPromise = async (error62, verboseInfo, options) => handleResult(error62, verboseInfo, options);
-
-// node_modules/execa/lib/stdio/handle-async.js
-import { createReadStream, createWriteStream } from "node:fs";
-import { Buffer as Buffer4 } from "node:buffer";
-import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
-var handleStdioAsync = (options, verboseInfo) => handleStdio(addPropertiesAsync, options, verboseInfo, false);
-var forbiddenIfAsync = ({ type, optionName }) => {
-  throw new TypeError(`The \`${optionName}\` option cannot be ${TYPE_TO_MESSAGE[type]}.`);
-};
-var addProperties2 = {
-  fileNumber: forbiddenIfAsync,
-  generator: generatorToStream,
-  asyncGenerator: generatorToStream,
-  nodeStream: ({ value }) => ({ stream: value }),
-  webTransform({ value: { transform: transform2, writableObjectMode, readableObjectMode } }) {
-    const objectMode = writableObjectMode || readableObjectMode;
-    const stream = Duplex2.fromWeb(transform2, { objectMode });
-    return { stream };
-  },
-  duplex: ({ value: { transform: transform2 } }) => ({ stream: transform2 }),
-  native() {
-  }
-};
-var addPropertiesAsync = {
-  input: {
-    ...addProperties2,
-    fileUrl: ({ value }) => ({ stream: createReadStream(value) }),
-    filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream(file2) }),
-    webStream: ({ value }) => ({ stream: Readable2.fromWeb(value) }),
-    iterable: ({ value }) => ({ stream: Readable2.from(value) }),
-    asyncIterable: ({ value }) => ({ stream: Readable2.from(value) }),
-    string: ({ value }) => ({ stream: Readable2.from(value) }),
-    uint8Array: ({ value }) => ({ stream: Readable2.from(Buffer4.from(value)) })
-  },
-  output: {
-    ...addProperties2,
-    fileUrl: ({ value }) => ({ stream: createWriteStream(value) }),
-    filePath: ({ value: { file: file2, append } }) => ({ stream: createWriteStream(file2, append ? { flags: "a" } : {}) }),
-    webStream: ({ value }) => ({ stream: Writable2.fromWeb(value) }),
-    iterable: forbiddenIfAsync,
-    asyncIterable: forbiddenIfAsync,
-    string: forbiddenIfAsync,
-    uint8Array: forbiddenIfAsync
-  }
-};
-
-// node_modules/@sindresorhus/merge-streams/index.js
-import { on as on4, once as once7 } from "node:events";
-import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
-import { finished as finished2 } from "node:stream/promises";
-function mergeStreams(streams) {
-  if (!Array.isArray(streams)) {
-    throw new TypeError(`Expected an array, got \`${typeof streams}\`.`);
-  }
-  for (const stream of streams) {
-    validateStream(stream);
-  }
-  const objectMode = streams.some(({ readableObjectMode }) => readableObjectMode);
-  const highWaterMark = getHighWaterMark(streams, objectMode);
-  const passThroughStream = new MergedStream({
-    objectMode,
-    writableHighWaterMark: highWaterMark,
-    readableHighWaterMark: highWaterMark
-  });
-  for (const stream of streams) {
-    passThroughStream.add(stream);
-  }
-  return passThroughStream;
-}
-var getHighWaterMark = (streams, objectMode) => {
-  if (streams.length === 0) {
-    return getDefaultHighWaterMark2(objectMode);
-  }
-  const highWaterMarks = streams.filter(({ readableObjectMode }) => readableObjectMode === objectMode).map(({ readableHighWaterMark }) => readableHighWaterMark);
-  return Math.max(...highWaterMarks);
-};
-var MergedStream = class extends PassThroughStream {
-  #streams = /* @__PURE__ */ new Set([]);
-  #ended = /* @__PURE__ */ new Set([]);
-  #aborted = /* @__PURE__ */ new Set([]);
-  #onFinished;
-  #unpipeEvent = /* @__PURE__ */ Symbol("unpipe");
-  #streamPromises = /* @__PURE__ */ new WeakMap();
-  add(stream) {
-    validateStream(stream);
-    if (this.#streams.has(stream)) {
-      return;
-    }
-    this.#streams.add(stream);
-    this.#onFinished ??= onMergedStreamFinished(this, this.#streams, this.#unpipeEvent);
-    const streamPromise = endWhenStreamsDone({
-      passThroughStream: this,
-      stream,
-      streams: this.#streams,
-      ended: this.#ended,
-      aborted: this.#aborted,
-      onFinished: this.#onFinished,
-      unpipeEvent: this.#unpipeEvent
-    });
-    this.#streamPromises.set(stream, streamPromise);
-    stream.pipe(this, { end: false });
-  }
-  async remove(stream) {
-    validateStream(stream);
-    if (!this.#streams.has(stream)) {
-      return false;
-    }
-    const streamPromise = this.#streamPromises.get(stream);
-    if (streamPromise === void 0) {
-      return false;
-    }
-    this.#streamPromises.delete(stream);
-    stream.unpipe(this);
-    await streamPromise;
-    return true;
-  }
-};
-var onMergedStreamFinished = async (passThroughStream, streams, unpipeEvent) => {
-  updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_COUNT);
-  const controller = new AbortController();
-  try {
-    await Promise.race([
-      onMergedStreamEnd(passThroughStream, controller),
-      onInputStreamsUnpipe(passThroughStream, streams, unpipeEvent, controller)
-    ]);
-  } finally {
-    controller.abort();
-    updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_COUNT);
-  }
-};
-var onMergedStreamEnd = async (passThroughStream, { signal: signal2 }) => {
-  try {
-    await finished2(passThroughStream, { signal: signal2, cleanup: true });
-  } catch (error62) {
-    errorOrAbortStream(passThroughStream, error62);
-    throw error62;
-  }
-};
-var onInputStreamsUnpipe = async (passThroughStream, streams, unpipeEvent, { signal: signal2 }) => {
-  for await (const [unpipedStream] of on4(passThroughStream, "unpipe", { signal: signal2 })) {
-    if (streams.has(unpipedStream)) {
-      unpipedStream.emit(unpipeEvent);
-    }
-  }
-};
-var validateStream = (stream) => {
-  if (typeof stream?.pipe !== "function") {
-    throw new TypeError(`Expected a readable stream, got: \`${typeof stream}\`.`);
-  }
-};
-var endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, onFinished, unpipeEvent }) => {
-  updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_PER_STREAM);
-  const controller = new AbortController();
-  try {
-    await Promise.race([
-      afterMergedStreamFinished(onFinished, stream, controller),
-      onInputStreamEnd({
-        passThroughStream,
-        stream,
-        streams,
-        ended,
-        aborted: aborted3,
-        controller
-      }),
-      onInputStreamUnpipe({
-        stream,
-        streams,
-        ended,
-        aborted: aborted3,
-        unpipeEvent,
-        controller
-      })
-    ]);
-  } finally {
-    controller.abort();
-    updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_PER_STREAM);
-  }
-  if (streams.size > 0 && streams.size === ended.size + aborted3.size) {
-    if (ended.size === 0 && aborted3.size > 0) {
-      abortStream(passThroughStream);
-    } else {
-      endStream(passThroughStream);
-    }
-  }
-};
-var afterMergedStreamFinished = async (onFinished, stream, { signal: signal2 }) => {
-  try {
-    await onFinished;
-    if (!signal2.aborted) {
-      abortStream(stream);
-    }
-  } catch (error62) {
-    if (!signal2.aborted) {
-      errorOrAbortStream(stream, error62);
-    }
-  }
-};
-var onInputStreamEnd = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, controller: { signal: signal2 } }) => {
-  try {
-    await finished2(stream, {
-      signal: signal2,
-      cleanup: true,
-      readable: true,
-      writable: false
-    });
-    if (streams.has(stream)) {
-      ended.add(stream);
-    }
-  } catch (error62) {
-    if (signal2.aborted || !streams.has(stream)) {
-      return;
-    }
-    if (isAbortError(error62)) {
-      aborted3.add(stream);
-    } else {
-      errorStream(passThroughStream, error62);
-    }
-  }
-};
-var onInputStreamUnpipe = async ({ stream, streams, ended, aborted: aborted3, unpipeEvent, controller: { signal: signal2 } }) => {
-  await once7(stream, unpipeEvent, { signal: signal2 });
-  if (!stream.readable) {
-    return once7(signal2, "abort", { signal: signal2 });
-  }
-  streams.delete(stream);
-  ended.delete(stream);
-  aborted3.delete(stream);
-};
-var endStream = (stream) => {
-  if (stream.writable) {
-    stream.end();
-  }
-};
-var errorOrAbortStream = (stream, error62) => {
-  if (isAbortError(error62)) {
-    abortStream(stream);
-  } else {
-    errorStream(stream, error62);
-  }
-};
-var isAbortError = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
-var abortStream = (stream) => {
-  if (stream.readable || stream.writable) {
-    stream.destroy();
-  }
-};
-var errorStream = (stream, error62) => {
-  if (!stream.destroyed) {
-    stream.once("error", noop2);
-    stream.destroy(error62);
-  }
-};
-var noop2 = () => {
-};
-var updateMaxListeners = (passThroughStream, increment2) => {
-  const maxListeners = passThroughStream.getMaxListeners();
-  if (maxListeners !== 0 && maxListeners !== Number.POSITIVE_INFINITY) {
-    passThroughStream.setMaxListeners(maxListeners + increment2);
-  }
-};
-var PASSTHROUGH_LISTENERS_COUNT = 2;
-var PASSTHROUGH_LISTENERS_PER_STREAM = 1;
-
-// node_modules/execa/lib/io/pipeline.js
-import { finished as finished3 } from "node:stream/promises";
-var pipeStreams = (source, destination) => {
-  source.pipe(destination);
-  onSourceFinish(source, destination);
-  onDestinationFinish(source, destination);
-};
-var onSourceFinish = async (source, destination) => {
-  if (isStandardStream(source) || isStandardStream(destination)) {
-    return;
-  }
-  try {
-    await finished3(source, { cleanup: true, readable: true, writable: false });
-  } catch {
-  }
-  endDestinationStream(destination);
-};
-var endDestinationStream = (destination) => {
-  if (destination.writable) {
-    destination.end();
-  }
-};
-var onDestinationFinish = async (source, destination) => {
-  if (isStandardStream(source) || isStandardStream(destination)) {
-    return;
-  }
-  try {
-    await finished3(destination, { cleanup: true, readable: false, writable: true });
-  } catch {
-  }
-  abortSourceStream(source);
-};
-var abortSourceStream = (source) => {
-  if (source.readable) {
-    source.destroy();
-  }
-};
-
-// node_modules/execa/lib/io/output-async.js
-var pipeOutputAsync = (subprocess, fileDescriptors, controller) => {
-  const pipeGroups = /* @__PURE__ */ new Map();
-  for (const [fdNumber, { stdioItems, direction }] of Object.entries(fileDescriptors)) {
-    for (const { stream } of stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type))) {
-      pipeTransform(subprocess, stream, direction, fdNumber);
-    }
-    for (const { stream } of stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type))) {
-      pipeStdioItem({
-        subprocess,
-        stream,
-        direction,
-        fdNumber,
-        pipeGroups,
-        controller
-      });
-    }
-  }
-  for (const [outputStream, inputStreams] of pipeGroups.entries()) {
-    const inputStream = inputStreams.length === 1 ? inputStreams[0] : mergeStreams(inputStreams);
-    pipeStreams(inputStream, outputStream);
-  }
-};
-var pipeTransform = (subprocess, stream, direction, fdNumber) => {
-  if (direction === "output") {
-    pipeStreams(subprocess.stdio[fdNumber], stream);
-  } else {
-    pipeStreams(stream, subprocess.stdio[fdNumber]);
-  }
-  const streamProperty = SUBPROCESS_STREAM_PROPERTIES[fdNumber];
-  if (streamProperty !== void 0) {
-    subprocess[streamProperty] = stream;
-  }
-  subprocess.stdio[fdNumber] = stream;
-};
-var SUBPROCESS_STREAM_PROPERTIES = ["stdin", "stdout", "stderr"];
-var pipeStdioItem = ({ subprocess, stream, direction, fdNumber, pipeGroups, controller }) => {
-  if (stream === void 0) {
-    return;
-  }
-  setStandardStreamMaxListeners(stream, controller);
-  const [inputStream, outputStream] = direction === "output" ? [stream, subprocess.stdio[fdNumber]] : [subprocess.stdio[fdNumber], stream];
-  const outputStreams = pipeGroups.get(inputStream) ?? [];
-  pipeGroups.set(inputStream, [...outputStreams, outputStream]);
-};
-var setStandardStreamMaxListeners = (stream, { signal: signal2 }) => {
-  if (isStandardStream(stream)) {
-    incrementMaxListeners(stream, MAX_LISTENERS_INCREMENT, signal2);
-  }
-};
-var MAX_LISTENERS_INCREMENT = 2;
-
-// node_modules/execa/lib/terminate/cleanup.js
-import { addAbortListener as addAbortListener2 } from "node:events";
-
-// node_modules/signal-exit/dist/mjs/signals.js
-var signals = [];
-signals.push("SIGHUP", "SIGINT", "SIGTERM");
-if (process.platform !== "win32") {
-  signals.push(
-    "SIGALRM",
-    "SIGABRT",
-    "SIGVTALRM",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGUSR2",
-    "SIGTRAP",
-    "SIGSYS",
-    "SIGQUIT",
-    "SIGIOT"
-    // should detect profiler and enable/disable accordingly.
-    // see #21
-    // 'SIGPROF'
+async function cachedKernel() {
+  const key = await kernelKey();
+  if (!key) return void 0;
+  const file2 = path17.join(kernelsDir(), key, "linux");
+  return stat4(file2).then(
+    () => file2,
+    () => void 0
   );
 }
-if (process.platform === "linux") {
-  signals.push("SIGIO", "SIGPOLL", "SIGPWR", "SIGSTKFLT");
+async function buildKernel(log) {
+  const cached2 = await cachedKernel();
+  if (cached2) return cached2;
+  await stat4(SOURCE_TARBALL).catch(() => {
+    throw new UmlenvError(
+      `${SOURCE_TARBALL} is missing: the minimal kernel is built from Debian's kernel source`,
+      `install it with: apt-get install ${SOURCE_PACKAGE} flex bison bc`
+    );
+  });
+  for (const tool of ["make", "gcc", "flex", "bison", "bc"])
+    await requireTool(tool, "to build the minimal kernel");
+  const key = await kernelKey();
+  await mkdir2(kernelsDir(), { recursive: true });
+  const release = await import_proper_lockfile.default.lock(kernelsDir(), {
+    lockfilePath: path17.join(kernelsDir(), `${key}.lock`),
+    stale: 1e4,
+    update: 2e3,
+    retries: { retries: 1200, factor: 1, minTimeout: 1e3, maxTimeout: 1e3 }
+  });
+  const scratch = path17.join(kernelsDir(), `.build-${key}-${process.pid}`);
+  try {
+    const again = await cachedKernel();
+    if (again) return again;
+    const t0 = Date.now();
+    log.info(`Building the minimal UML kernel ${key} (once; about 7 minutes on 2 cores)\u2026`);
+    await rm5(scratch, { recursive: true, force: true });
+    await mkdir2(scratch, { recursive: true });
+    await make(["tar", ["xf", SOURCE_TARBALL, "-C", scratch]], log);
+    const src = path17.join(scratch, SOURCE_PACKAGE);
+    await make(["make", ["-C", src, "ARCH=um", "x86_64_defconfig"]], log);
+    await make(
+      [
+        path17.join(src, "scripts/kconfig/merge_config.sh"),
+        ["-m", "-O", src, path17.join(src, ".config"), fragmentFile()]
+      ],
+      log,
+      src
+    );
+    await make(["make", ["-C", src, "ARCH=um", "olddefconfig"]], log);
+    await make(["make", ["-C", src, "ARCH=um", `-j${os2.availableParallelism()}`, "linux"]], log);
+    const dir = path17.join(scratch, "out");
+    await mkdir2(dir);
+    await copyFile(path17.join(src, "linux"), path17.join(dir, "linux"));
+    await copyFile(path17.join(src, ".config"), path17.join(dir, "config"));
+    await writeFile3(
+      path17.join(dir, "meta.json"),
+      JSON.stringify(
+        { key, builtAt: (/* @__PURE__ */ new Date()).toISOString(), buildSeconds: (Date.now() - t0) / 1e3 },
+        null,
+        2
+      ) + "\n"
+    );
+    await rename2(dir, path17.join(kernelsDir(), key));
+    log.info(`Built the minimal UML kernel ${key} in ${seconds(Date.now() - t0)}`);
+    return path17.join(kernelsDir(), key, "linux");
+  } catch (error62) {
+    throw new UmlenvError(
+      `building the minimal kernel failed: ${errorMessage(error62)}`,
+      "see the build output above; nothing was published",
+      { cause: error62 }
+    );
+  } finally {
+    await rm5(scratch, { recursive: true, force: true });
+    await release();
+  }
+}
+function make(command2, log, cwd) {
+  return runBuildStep(command2, log, { cwd, env: { ARCH: "um" } });
 }
 
-// node_modules/signal-exit/dist/mjs/index.js
-var processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
-var kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
-var global2 = globalThis;
-var ObjectDefineProperty = Object.defineProperty.bind(Object);
-var Emitter = class {
-  emitted = {
-    afterExit: false,
-    exit: false
-  };
-  listeners = {
-    afterExit: [],
-    exit: []
-  };
-  count = 0;
-  id = Math.random();
-  constructor() {
-    if (global2[kExitEmitter]) {
-      return global2[kExitEmitter];
+// src/kernel/choose.ts
+async function chooseKernel(configured, log) {
+  const choice = process.env.UMLENV_KERNEL ?? configured;
+  if (choice === "minimal") {
+    const built2 = await cachedKernel();
+    if (!built2) {
+      throw new UmlenvError(
+        "kernel: minimal is asked for, but no minimal kernel is built on this host",
+        `build it once with: umlenv kernel build (needs apt-get install ${SOURCE_PACKAGE} flex bison bc)`
+      );
     }
-    ObjectDefineProperty(global2, kExitEmitter, {
-      value: this,
-      writable: false,
-      enumerable: false,
-      configurable: false
-    });
-  }
-  on(ev, fn) {
-    this.listeners[ev].push(fn);
-  }
-  removeListener(ev, fn) {
-    const list = this.listeners[ev];
-    const i2 = list.indexOf(fn);
-    if (i2 === -1) {
-      return;
-    }
-    if (i2 === 0 && list.length === 1) {
-      list.length = 0;
-    } else {
-      list.splice(i2, 1);
-    }
-  }
-  emit(ev, code, signal2) {
-    if (this.emitted[ev]) {
-      return false;
-    }
-    this.emitted[ev] = true;
-    let ret = false;
-    for (const fn of this.listeners[ev]) {
-      ret = fn(code, signal2) === true || ret;
-    }
-    if (ev === "exit") {
-      ret = this.emit("afterExit", code, signal2) || ret;
-    }
-    return ret;
-  }
-};
-var SignalExitBase = class {
-};
-var signalExitWrap = (handler) => {
-  return {
-    onExit(cb, opts) {
-      return handler.onExit(cb, opts);
-    },
-    load() {
-      return handler.load();
-    },
-    unload() {
-      return handler.unload();
-    }
-  };
-};
-var SignalExitFallback = class extends SignalExitBase {
-  onExit() {
-    return () => {
-    };
-  }
-  load() {
-  }
-  unload() {
-  }
-};
-var SignalExit = class extends SignalExitBase {
-  // "SIGHUP" throws an `ENOSYS` error on Windows,
-  // so use a supported signal instead
-  /* c8 ignore start */
-  #hupSig = process9.platform === "win32" ? "SIGINT" : "SIGHUP";
-  /* c8 ignore stop */
-  #emitter = new Emitter();
-  #process;
-  #originalProcessEmit;
-  #originalProcessReallyExit;
-  #sigListeners = {};
-  #loaded = false;
-  constructor(process10) {
-    super();
-    this.#process = process10;
-    this.#sigListeners = {};
-    for (const sig of signals) {
-      this.#sigListeners[sig] = () => {
-        const listeners = this.#process.listeners(sig);
-        let { count: count2 } = this.#emitter;
-        const p = process10;
-        if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
-          count2 += p.__signal_exit_emitter__.count;
-        }
-        if (listeners.length === count2) {
-          this.unload();
-          const ret = this.#emitter.emit("exit", null, sig);
-          const s = sig === "SIGHUP" ? this.#hupSig : sig;
-          if (!ret)
-            process10.kill(process10.pid, s);
-        }
-      };
-    }
-    this.#originalProcessReallyExit = process10.reallyExit;
-    this.#originalProcessEmit = process10.emit;
-  }
-  onExit(cb, opts) {
-    if (!processOk(this.#process)) {
-      return () => {
-      };
-    }
-    if (this.#loaded === false) {
-      this.load();
-    }
-    const ev = opts?.alwaysLast ? "afterExit" : "exit";
-    this.#emitter.on(ev, cb);
-    return () => {
-      this.#emitter.removeListener(ev, cb);
-      if (this.#emitter.listeners["exit"].length === 0 && this.#emitter.listeners["afterExit"].length === 0) {
-        this.unload();
-      }
-    };
-  }
-  load() {
-    if (this.#loaded) {
-      return;
-    }
-    this.#loaded = true;
-    this.#emitter.count += 1;
-    for (const sig of signals) {
-      try {
-        const fn = this.#sigListeners[sig];
-        if (fn)
-          this.#process.on(sig, fn);
-      } catch (_) {
-      }
-    }
-    this.#process.emit = (ev, ...a2) => {
-      return this.#processEmit(ev, ...a2);
-    };
-    this.#process.reallyExit = (code) => {
-      return this.#processReallyExit(code);
-    };
-  }
-  unload() {
-    if (!this.#loaded) {
-      return;
-    }
-    this.#loaded = false;
-    signals.forEach((sig) => {
-      const listener = this.#sigListeners[sig];
-      if (!listener) {
-        throw new Error("Listener not defined for signal: " + sig);
-      }
-      try {
-        this.#process.removeListener(sig, listener);
-      } catch (_) {
-      }
-    });
-    this.#process.emit = this.#originalProcessEmit;
-    this.#process.reallyExit = this.#originalProcessReallyExit;
-    this.#emitter.count -= 1;
-  }
-  #processReallyExit(code) {
-    if (!processOk(this.#process)) {
-      return 0;
-    }
-    this.#process.exitCode = code || 0;
-    this.#emitter.emit("exit", this.#process.exitCode, null);
-    return this.#originalProcessReallyExit.call(this.#process, this.#process.exitCode);
-  }
-  #processEmit(ev, ...args) {
-    const og = this.#originalProcessEmit;
-    if (ev === "exit" && processOk(this.#process)) {
-      if (typeof args[0] === "number") {
-        this.#process.exitCode = args[0];
-      }
-      const ret = og.call(this.#process, ev, ...args);
-      this.#emitter.emit("exit", this.#process.exitCode, null);
-      return ret;
-    } else {
-      return og.call(this.#process, ev, ...args);
-    }
-  }
-};
-var process9 = globalThis.process;
-var {
-  /**
-   * Called when the process is exiting, whether via signal, explicit
-   * exit, or running out of stuff to do.
-   *
-   * If the global process object is not suitable for instrumentation,
-   * then this will be a no-op.
-   *
-   * Returns a function that may be used to unload signal-exit.
-   */
-  onExit,
-  /**
-   * Load the listeners.  Likely you never need to call this, unless
-   * doing a rather deep integration with signal-exit functionality.
-   * Mostly exposed for the benefit of testing.
-   *
-   * @internal
-   */
-  load,
-  /**
-   * Unload the listeners.  Likely you never need to call this, unless
-   * doing a rather deep integration with signal-exit functionality.
-   * Mostly exposed for the benefit of testing.
-   *
-   * @internal
-   */
-  unload
-} = signalExitWrap(processOk(process9) ? new SignalExit(process9) : new SignalExitFallback());
-
-// node_modules/execa/lib/terminate/cleanup.js
-var cleanupOnExit = (subprocess, { cleanup, detached }, { signal: signal2 }) => {
-  if (!cleanup || detached) {
-    return;
-  }
-  const removeExitHandler = onExit(() => {
-    subprocess.kill();
-  });
-  addAbortListener2(signal2, () => {
-    removeExitHandler();
-  });
-};
-
-// node_modules/execa/lib/pipe/pipe-arguments.js
-var normalizePipeArguments = ({ source, sourcePromise, boundOptions, createNested }, ...pipeArguments) => {
-  const startTime = getStartTime();
-  const {
-    destination,
-    destinationStream,
-    destinationError,
-    from,
-    unpipeSignal
-  } = getDestinationStream(boundOptions, createNested, pipeArguments);
-  const { sourceStream, sourceError } = getSourceStream(source, from);
-  const { options: sourceOptions, fileDescriptors } = SUBPROCESS_OPTIONS.get(source);
-  return {
-    sourcePromise,
-    sourceStream,
-    sourceOptions,
-    sourceError,
-    destination,
-    destinationStream,
-    destinationError,
-    unpipeSignal,
-    fileDescriptors,
-    startTime
-  };
-};
-var getDestinationStream = (boundOptions, createNested, pipeArguments) => {
-  try {
-    const {
-      destination,
-      pipeOptions: { from, to, unpipeSignal } = {}
-    } = getDestination(boundOptions, createNested, ...pipeArguments);
-    const destinationStream = getToStream(destination, to);
-    return {
-      destination,
-      destinationStream,
-      from,
-      unpipeSignal
-    };
-  } catch (error62) {
-    return { destinationError: error62 };
-  }
-};
-var getDestination = (boundOptions, createNested, firstArgument, ...pipeArguments) => {
-  if (Array.isArray(firstArgument)) {
-    const destination = createNested(mapDestinationArguments, boundOptions)(firstArgument, ...pipeArguments);
-    return { destination, pipeOptions: boundOptions };
-  }
-  if (typeof firstArgument === "string" || firstArgument instanceof URL || isDenoExecPath(firstArgument)) {
-    if (Object.keys(boundOptions).length > 0) {
-      throw new TypeError('Please use .pipe("file", ..., options) or .pipe(execa("file", ..., options)) instead of .pipe(options)("file", ...).');
-    }
-    const [rawFile, rawArguments, rawOptions] = normalizeParameters(firstArgument, ...pipeArguments);
-    const destination = createNested(mapDestinationArguments)(rawFile, rawArguments, rawOptions);
-    return { destination, pipeOptions: rawOptions };
-  }
-  if (SUBPROCESS_OPTIONS.has(firstArgument)) {
-    if (Object.keys(boundOptions).length > 0) {
-      throw new TypeError("Please use .pipe(options)`command` or .pipe($(options)`command`) instead of .pipe(options)($`command`).");
-    }
-    return { destination: firstArgument, pipeOptions: pipeArguments[0] };
-  }
-  throw new TypeError(`The first argument must be a template string, an options object, or an Execa subprocess: ${firstArgument}`);
-};
-var mapDestinationArguments = ({ options }) => ({ options: { ...options, stdin: "pipe", piped: true } });
-var getSourceStream = (source, from) => {
-  try {
-    const sourceStream = getFromStream(source, from);
-    return { sourceStream };
-  } catch (error62) {
-    return { sourceError: error62 };
-  }
-};
-
-// node_modules/execa/lib/pipe/throw.js
-var handlePipeArgumentsError = ({
-  sourceStream,
-  sourceError,
-  destinationStream,
-  destinationError,
-  fileDescriptors,
-  sourceOptions,
-  startTime
-}) => {
-  const error62 = getPipeArgumentsError({
-    sourceStream,
-    sourceError,
-    destinationStream,
-    destinationError
-  });
-  if (error62 !== void 0) {
-    throw createNonCommandError({
-      error: error62,
-      fileDescriptors,
-      sourceOptions,
-      startTime
-    });
-  }
-};
-var getPipeArgumentsError = ({ sourceStream, sourceError, destinationStream, destinationError }) => {
-  if (sourceError !== void 0 && destinationError !== void 0) {
-    return destinationError;
-  }
-  if (destinationError !== void 0) {
-    abortSourceStream(sourceStream);
-    return destinationError;
-  }
-  if (sourceError !== void 0) {
-    endDestinationStream(destinationStream);
-    return sourceError;
-  }
-};
-var createNonCommandError = ({ error: error62, fileDescriptors, sourceOptions, startTime }) => makeEarlyError({
-  error: error62,
-  command: PIPE_COMMAND_MESSAGE,
-  escapedCommand: PIPE_COMMAND_MESSAGE,
-  fileDescriptors,
-  options: sourceOptions,
-  startTime,
-  isSync: false
-});
-var PIPE_COMMAND_MESSAGE = "source.pipe(destination)";
-
-// node_modules/execa/lib/pipe/sequence.js
-var waitForBothSubprocesses = async (subprocessPromises) => {
-  const [
-    { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
-    { status: destinationStatus, reason: destinationReason, value: destinationResult = destinationReason }
-  ] = await subprocessPromises;
-  if (!destinationResult.pipedFrom.includes(sourceResult)) {
-    destinationResult.pipedFrom.push(sourceResult);
-  }
-  if (destinationStatus === "rejected") {
-    throw destinationResult;
-  }
-  if (sourceStatus === "rejected") {
-    throw sourceResult;
-  }
-  return destinationResult;
-};
-
-// node_modules/execa/lib/pipe/streaming.js
-import { finished as finished4 } from "node:stream/promises";
-var pipeSubprocessStream = (sourceStream, destinationStream, maxListenersController) => {
-  const mergedStream = MERGED_STREAMS.has(destinationStream) ? pipeMoreSubprocessStream(sourceStream, destinationStream) : pipeFirstSubprocessStream(sourceStream, destinationStream);
-  incrementMaxListeners(sourceStream, SOURCE_LISTENERS_PER_PIPE, maxListenersController.signal);
-  incrementMaxListeners(destinationStream, DESTINATION_LISTENERS_PER_PIPE, maxListenersController.signal);
-  cleanupMergedStreamsMap(destinationStream);
-  return mergedStream;
-};
-var pipeFirstSubprocessStream = (sourceStream, destinationStream) => {
-  const mergedStream = mergeStreams([sourceStream]);
-  pipeStreams(mergedStream, destinationStream);
-  MERGED_STREAMS.set(destinationStream, mergedStream);
-  return mergedStream;
-};
-var pipeMoreSubprocessStream = (sourceStream, destinationStream) => {
-  const mergedStream = MERGED_STREAMS.get(destinationStream);
-  mergedStream.add(sourceStream);
-  return mergedStream;
-};
-var cleanupMergedStreamsMap = async (destinationStream) => {
-  try {
-    await finished4(destinationStream, { cleanup: true, readable: false, writable: true });
-  } catch {
-  }
-  MERGED_STREAMS.delete(destinationStream);
-};
-var MERGED_STREAMS = /* @__PURE__ */ new WeakMap();
-var SOURCE_LISTENERS_PER_PIPE = 2;
-var DESTINATION_LISTENERS_PER_PIPE = 1;
-
-// node_modules/execa/lib/pipe/abort.js
-import { aborted as aborted2 } from "node:util";
-var unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
-var unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
-  await aborted2(unpipeSignal, sourceStream);
-  await mergedStream.remove(sourceStream);
-  const error62 = new Error("Pipe canceled by `unpipeSignal` option.");
-  throw createNonCommandError({
-    error: error62,
-    fileDescriptors,
-    sourceOptions,
-    startTime
-  });
-};
-
-// node_modules/execa/lib/pipe/setup.js
-var pipeToSubprocess = (sourceInfo, ...pipeArguments) => {
-  if (isPlainObject2(pipeArguments[0])) {
-    return pipeToSubprocess.bind(void 0, {
-      ...sourceInfo,
-      boundOptions: { ...sourceInfo.boundOptions, ...pipeArguments[0] }
-    });
-  }
-  const { destination, ...normalizedInfo } = normalizePipeArguments(sourceInfo, ...pipeArguments);
-  const promise2 = handlePipePromise({ ...normalizedInfo, destination });
-  promise2.pipe = pipeToSubprocess.bind(void 0, {
-    ...sourceInfo,
-    source: destination,
-    sourcePromise: promise2,
-    boundOptions: {}
-  });
-  return promise2;
-};
-var handlePipePromise = async ({
-  sourcePromise,
-  sourceStream,
-  sourceOptions,
-  sourceError,
-  destination,
-  destinationStream,
-  destinationError,
-  unpipeSignal,
-  fileDescriptors,
-  startTime
-}) => {
-  const subprocessPromises = getSubprocessPromises(sourcePromise, destination);
-  handlePipeArgumentsError({
-    sourceStream,
-    sourceError,
-    destinationStream,
-    destinationError,
-    fileDescriptors,
-    sourceOptions,
-    startTime
-  });
-  const maxListenersController = new AbortController();
-  try {
-    const mergedStream = pipeSubprocessStream(sourceStream, destinationStream, maxListenersController);
-    return await Promise.race([
-      waitForBothSubprocesses(subprocessPromises),
-      ...unpipeOnAbort(unpipeSignal, {
-        sourceStream,
-        mergedStream,
-        sourceOptions,
-        fileDescriptors,
-        startTime
-      })
-    ]);
-  } finally {
-    maxListenersController.abort();
-  }
-};
-var getSubprocessPromises = (sourcePromise, destination) => Promise.allSettled([sourcePromise, destination]);
-
-// node_modules/execa/lib/io/contents.js
-import { setImmediate as setImmediate2 } from "node:timers/promises";
-
-// node_modules/execa/lib/io/iterate.js
-import { on as on5 } from "node:events";
-import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
-var iterateOnSubprocessStream = ({ subprocessStdout, subprocess, binary, shouldEncode, encoding, preserveNewlines }) => {
-  const controller = new AbortController();
-  stopReadingOnExit(subprocess, controller);
-  return iterateOnStream({
-    stream: subprocessStdout,
-    controller,
-    binary,
-    shouldEncode: !subprocessStdout.readableObjectMode && shouldEncode,
-    encoding,
-    shouldSplit: !subprocessStdout.readableObjectMode,
-    preserveNewlines
-  });
-};
-var stopReadingOnExit = async (subprocess, controller) => {
-  try {
-    await subprocess;
-  } catch {
-  } finally {
-    controller.abort();
-  }
-};
-var iterateForResult = ({ stream, onStreamEnd, lines, encoding, stripFinalNewline: stripFinalNewline2, allMixed }) => {
-  const controller = new AbortController();
-  stopReadingOnStreamEnd(onStreamEnd, controller, stream);
-  const objectMode = stream.readableObjectMode && !allMixed;
-  return iterateOnStream({
-    stream,
-    controller,
-    binary: encoding === "buffer",
-    shouldEncode: !objectMode,
-    encoding,
-    shouldSplit: !objectMode && lines,
-    preserveNewlines: !stripFinalNewline2
-  });
-};
-var stopReadingOnStreamEnd = async (onStreamEnd, controller, stream) => {
-  try {
-    await onStreamEnd;
-  } catch {
-    stream.destroy();
-  } finally {
-    controller.abort();
-  }
-};
-var iterateOnStream = ({ stream, controller, binary, shouldEncode, encoding, shouldSplit, preserveNewlines }) => {
-  const onStdoutChunk = on5(stream, "data", {
-    signal: controller.signal,
-    highWaterMark: HIGH_WATER_MARK,
-    // Backward compatibility with older name for this option
-    // See https://github.com/nodejs/node/pull/52080#discussion_r1525227861
-    // @todo Remove after removing support for Node 21
-    highWatermark: HIGH_WATER_MARK
-  });
-  return iterateOnData({
-    onStdoutChunk,
-    controller,
-    binary,
-    shouldEncode,
-    encoding,
-    shouldSplit,
-    preserveNewlines
-  });
-};
-var DEFAULT_OBJECT_HIGH_WATER_MARK = getDefaultHighWaterMark3(true);
-var HIGH_WATER_MARK = DEFAULT_OBJECT_HIGH_WATER_MARK;
-var iterateOnData = async function* ({ onStdoutChunk, controller, binary, shouldEncode, encoding, shouldSplit, preserveNewlines }) {
-  const generators = getGenerators({
-    binary,
-    shouldEncode,
-    encoding,
-    shouldSplit,
-    preserveNewlines
-  });
-  try {
-    for await (const [chunk] of onStdoutChunk) {
-      yield* transformChunkSync(chunk, generators, 0);
-    }
-  } catch (error62) {
-    if (!controller.signal.aborted) {
-      throw error62;
-    }
-  } finally {
-    yield* finalChunksSync(generators);
-  }
-};
-var getGenerators = ({ binary, shouldEncode, encoding, shouldSplit, preserveNewlines }) => [
-  getEncodingTransformGenerator(binary, encoding, !shouldEncode),
-  getSplitLinesGenerator(binary, preserveNewlines, !shouldSplit, {})
-].filter(Boolean);
-
-// node_modules/execa/lib/io/contents.js
-var getStreamOutput = async ({ stream, onStreamEnd, fdNumber, encoding, buffer, maxBuffer, lines, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
-  const logPromise = logOutputAsync({
-    stream,
-    onStreamEnd,
-    fdNumber,
-    encoding,
-    allMixed,
-    verboseInfo,
-    streamInfo
-  });
-  if (!buffer) {
-    await Promise.all([resumeStream(stream), logPromise]);
-    return;
-  }
-  const stripFinalNewlineValue = getStripFinalNewline(stripFinalNewline2, fdNumber);
-  const iterable = iterateForResult({
-    stream,
-    onStreamEnd,
-    lines,
-    encoding,
-    stripFinalNewline: stripFinalNewlineValue,
-    allMixed
-  });
-  const [output2] = await Promise.all([
-    getStreamContents2({
-      stream,
-      iterable,
-      fdNumber,
-      encoding,
-      maxBuffer,
-      lines
-    }),
-    logPromise
-  ]);
-  return output2;
-};
-var logOutputAsync = async ({ stream, onStreamEnd, fdNumber, encoding, allMixed, verboseInfo, streamInfo: { fileDescriptors } }) => {
-  if (!shouldLogOutput({
-    stdioItems: fileDescriptors[fdNumber]?.stdioItems,
-    encoding,
-    verboseInfo,
-    fdNumber
-  })) {
-    return;
-  }
-  const linesIterable = iterateForResult({
-    stream,
-    onStreamEnd,
-    lines: true,
-    encoding,
-    stripFinalNewline: true,
-    allMixed
-  });
-  await logLines(linesIterable, stream, fdNumber, verboseInfo);
-};
-var resumeStream = async (stream) => {
-  await setImmediate2();
-  if (stream.readableFlowing === null) {
-    stream.resume();
-  }
-};
-var getStreamContents2 = async ({ stream, stream: { readableObjectMode }, iterable, fdNumber, encoding, maxBuffer, lines }) => {
-  try {
-    if (readableObjectMode || lines) {
-      return await getStreamAsArray(iterable, { maxBuffer });
-    }
-    if (encoding === "buffer") {
-      return new Uint8Array(await getStreamAsArrayBuffer(iterable, { maxBuffer }));
-    }
-    return await getStreamAsString(iterable, { maxBuffer });
-  } catch (error62) {
-    return handleBufferedData(handleMaxBuffer({
-      error: error62,
-      stream,
-      readableObjectMode,
-      lines,
-      encoding,
-      fdNumber
-    }));
-  }
-};
-var getBufferedData = async (streamPromise) => {
-  try {
-    return await streamPromise;
-  } catch (error62) {
-    return handleBufferedData(error62);
-  }
-};
-var handleBufferedData = ({ bufferedData }) => isArrayBuffer(bufferedData) ? new Uint8Array(bufferedData) : bufferedData;
-
-// node_modules/execa/lib/resolve/wait-stream.js
-import { finished as finished5 } from "node:stream/promises";
-var waitForStream = async (stream, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
-  const state = handleStdinDestroy(stream, streamInfo);
-  const abortController = new AbortController();
-  try {
-    await Promise.race([
-      ...stopOnExit ? [streamInfo.exitPromise] : [],
-      finished5(stream, { cleanup: true, signal: abortController.signal })
-    ]);
-  } catch (error62) {
-    if (!state.stdinCleanedUp) {
-      handleStreamError(error62, fdNumber, streamInfo, isSameDirection);
-    }
-  } finally {
-    abortController.abort();
-  }
-};
-var handleStdinDestroy = (stream, { originalStreams: [originalStdin], subprocess }) => {
-  const state = { stdinCleanedUp: false };
-  if (stream === originalStdin) {
-    spyOnStdinDestroy(stream, subprocess, state);
-  }
-  return state;
-};
-var spyOnStdinDestroy = (subprocessStdin, subprocess, state) => {
-  const { _destroy } = subprocessStdin;
-  subprocessStdin._destroy = (...destroyArguments) => {
-    setStdinCleanedUp(subprocess, state);
-    _destroy.call(subprocessStdin, ...destroyArguments);
-  };
-};
-var setStdinCleanedUp = ({ exitCode, signalCode }, state) => {
-  if (exitCode !== null || signalCode !== null) {
-    state.stdinCleanedUp = true;
-  }
-};
-var handleStreamError = (error62, fdNumber, streamInfo, isSameDirection) => {
-  if (!shouldIgnoreStreamError(error62, fdNumber, streamInfo, isSameDirection)) {
-    throw error62;
-  }
-};
-var shouldIgnoreStreamError = (error62, fdNumber, streamInfo, isSameDirection = true) => {
-  if (streamInfo.propagating) {
-    return isStreamEpipe(error62) || isStreamAbort(error62);
-  }
-  streamInfo.propagating = true;
-  return isInputFileDescriptor(streamInfo, fdNumber) === isSameDirection ? isStreamEpipe(error62) : isStreamAbort(error62);
-};
-var isInputFileDescriptor = ({ fileDescriptors }, fdNumber) => fdNumber !== "all" && fileDescriptors[fdNumber].direction === "input";
-var isStreamAbort = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
-var isStreamEpipe = (error62) => error62?.code === "EPIPE";
-
-// node_modules/execa/lib/resolve/stdio.js
-var waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream, fdNumber) => waitForSubprocessStream({
-  stream,
-  fdNumber,
-  encoding,
-  buffer: buffer[fdNumber],
-  maxBuffer: maxBuffer[fdNumber],
-  lines: lines[fdNumber],
-  allMixed: false,
-  stripFinalNewline: stripFinalNewline2,
-  verboseInfo,
-  streamInfo
-}));
-var waitForSubprocessStream = async ({ stream, fdNumber, encoding, buffer, maxBuffer, lines, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
-  if (!stream) {
-    return;
-  }
-  const onStreamEnd = waitForStream(stream, fdNumber, streamInfo);
-  if (isInputFileDescriptor(streamInfo, fdNumber)) {
-    await onStreamEnd;
-    return;
-  }
-  const [output2] = await Promise.all([
-    getStreamOutput({
-      stream,
-      onStreamEnd,
-      fdNumber,
-      encoding,
-      buffer,
-      maxBuffer,
-      lines,
-      allMixed,
-      stripFinalNewline: stripFinalNewline2,
-      verboseInfo,
-      streamInfo
-    }),
-    onStreamEnd
-  ]);
-  return output2;
-};
-
-// node_modules/execa/lib/resolve/all-async.js
-var makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
-var waitForAllStream = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => waitForSubprocessStream({
-  ...getAllStream(subprocess, buffer),
-  fdNumber: "all",
-  encoding,
-  maxBuffer: maxBuffer[1] + maxBuffer[2],
-  lines: lines[1] || lines[2],
-  allMixed: getAllMixed(subprocess),
-  stripFinalNewline: stripFinalNewline2,
-  verboseInfo,
-  streamInfo
-});
-var getAllStream = ({ stdout, stderr, all }, [, bufferStdout, bufferStderr]) => {
-  const buffer = bufferStdout || bufferStderr;
-  if (!buffer) {
-    return { stream: all, buffer };
-  }
-  if (!bufferStdout) {
-    return { stream: stderr, buffer };
-  }
-  if (!bufferStderr) {
-    return { stream: stdout, buffer };
-  }
-  return { stream: all, buffer };
-};
-var getAllMixed = ({ all, stdout, stderr }) => all && stdout && stderr && stdout.readableObjectMode !== stderr.readableObjectMode;
-
-// node_modules/execa/lib/resolve/wait-subprocess.js
-import { once as once8 } from "node:events";
-
-// node_modules/execa/lib/verbose/ipc.js
-var shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
-var logIpcOutput = (message, verboseInfo) => {
-  const verboseMessage = serializeVerboseMessage(message);
-  verboseLog({
-    type: "ipc",
-    verboseMessage,
-    fdNumber: "ipc",
-    verboseInfo
-  });
-};
-
-// node_modules/execa/lib/ipc/buffer-messages.js
-var waitForIpcOutput = async ({
-  subprocess,
-  buffer: bufferArray,
-  maxBuffer: maxBufferArray,
-  ipc,
-  ipcOutput,
-  verboseInfo
-}) => {
-  if (!ipc) {
-    return ipcOutput;
-  }
-  const isVerbose2 = shouldLogIpc(verboseInfo);
-  const buffer = getFdSpecificValue(bufferArray, "ipc");
-  const maxBuffer = getFdSpecificValue(maxBufferArray, "ipc");
-  for await (const message of loopOnMessages({
-    anyProcess: subprocess,
-    channel: subprocess.channel,
-    isSubprocess: false,
-    ipc,
-    shouldAwait: false,
-    reference: true
-  })) {
-    if (buffer) {
-      checkIpcMaxBuffer(subprocess, ipcOutput, maxBuffer);
-      ipcOutput.push(message);
-    }
-    if (isVerbose2) {
-      logIpcOutput(message, verboseInfo);
-    }
-  }
-  return ipcOutput;
-};
-var getBufferedIpcOutput = async (ipcOutputPromise, ipcOutput) => {
-  await Promise.allSettled([ipcOutputPromise]);
-  return ipcOutput;
-};
-
-// node_modules/execa/lib/resolve/wait-subprocess.js
-var waitForSubprocessResult = async ({
-  subprocess,
-  options: {
-    encoding,
-    buffer,
-    maxBuffer,
-    lines,
-    timeoutDuration: timeout,
-    cancelSignal,
-    gracefulCancel,
-    forceKillAfterDelay,
-    stripFinalNewline: stripFinalNewline2,
-    ipc,
-    ipcInput
-  },
-  context,
-  verboseInfo,
-  fileDescriptors,
-  originalStreams,
-  onInternalError,
-  controller
-}) => {
-  const exitPromise = waitForExit(subprocess, context);
-  const streamInfo = {
-    originalStreams,
-    fileDescriptors,
-    subprocess,
-    exitPromise,
-    propagating: false
-  };
-  const stdioPromises = waitForStdioStreams({
-    subprocess,
-    encoding,
-    buffer,
-    maxBuffer,
-    lines,
-    stripFinalNewline: stripFinalNewline2,
-    verboseInfo,
-    streamInfo
-  });
-  const allPromise = waitForAllStream({
-    subprocess,
-    encoding,
-    buffer,
-    maxBuffer,
-    lines,
-    stripFinalNewline: stripFinalNewline2,
-    verboseInfo,
-    streamInfo
-  });
-  const ipcOutput = [];
-  const ipcOutputPromise = waitForIpcOutput({
-    subprocess,
-    buffer,
-    maxBuffer,
-    ipc,
-    ipcOutput,
-    verboseInfo
-  });
-  const originalPromises = waitForOriginalStreams(originalStreams, subprocess, streamInfo);
-  const customStreamsEndPromises = waitForCustomStreamsEnd(fileDescriptors, streamInfo);
-  try {
-    return await Promise.race([
-      Promise.all([
-        {},
-        waitForSuccessfulExit(exitPromise),
-        Promise.all(stdioPromises),
-        allPromise,
-        ipcOutputPromise,
-        sendIpcInput(subprocess, ipcInput),
-        ...originalPromises,
-        ...customStreamsEndPromises
-      ]),
-      onInternalError,
-      throwOnSubprocessError(subprocess, controller),
-      ...throwOnTimeout(subprocess, timeout, context, controller),
-      ...throwOnCancel({
-        subprocess,
-        cancelSignal,
-        gracefulCancel,
-        context,
-        controller
-      }),
-      ...throwOnGracefulCancel({
-        subprocess,
-        cancelSignal,
-        gracefulCancel,
-        forceKillAfterDelay,
-        context,
-        controller
-      })
-    ]);
-  } catch (error62) {
-    context.terminationReason ??= "other";
-    return Promise.all([
-      { error: error62 },
-      exitPromise,
-      Promise.all(stdioPromises.map((stdioPromise) => getBufferedData(stdioPromise))),
-      getBufferedData(allPromise),
-      getBufferedIpcOutput(ipcOutputPromise, ipcOutput),
-      Promise.allSettled(originalPromises),
-      Promise.allSettled(customStreamsEndPromises)
-    ]);
-  }
-};
-var waitForOriginalStreams = (originalStreams, subprocess, streamInfo) => originalStreams.map((stream, fdNumber) => stream === subprocess.stdio[fdNumber] ? void 0 : waitForStream(stream, fdNumber, streamInfo));
-var waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems }, fdNumber) => stdioItems.filter(({ value, stream = value }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value, stream = value }) => waitForStream(stream, fdNumber, streamInfo, {
-  isSameDirection: TRANSFORM_TYPES.has(type),
-  stopOnExit: type === "native"
-})));
-var throwOnSubprocessError = async (subprocess, { signal: signal2 }) => {
-  const [error62] = await once8(subprocess, "error", { signal: signal2 });
-  throw error62;
-};
-
-// node_modules/execa/lib/convert/concurrent.js
-var initializeConcurrentStreams = () => ({
-  readableDestroy: /* @__PURE__ */ new WeakMap(),
-  writableFinal: /* @__PURE__ */ new WeakMap(),
-  writableDestroy: /* @__PURE__ */ new WeakMap()
-});
-var addConcurrentStream = (concurrentStreams, stream, waitName) => {
-  const weakMap = concurrentStreams[waitName];
-  if (!weakMap.has(stream)) {
-    weakMap.set(stream, []);
-  }
-  const promises = weakMap.get(stream);
-  const promise2 = createDeferred();
-  promises.push(promise2);
-  const resolve2 = promise2.resolve.bind(promise2);
-  return { resolve: resolve2, promises };
-};
-var waitForConcurrentStreams = async ({ resolve: resolve2, promises }, subprocess) => {
-  resolve2();
-  const [isSubprocessExit] = await Promise.race([
-    Promise.allSettled([true, subprocess]),
-    Promise.all([false, ...promises])
-  ]);
-  return !isSubprocessExit;
-};
-
-// node_modules/execa/lib/convert/readable.js
-import { Readable as Readable3 } from "node:stream";
-import { callbackify as callbackify2 } from "node:util";
-
-// node_modules/execa/lib/convert/shared.js
-import { finished as finished6 } from "node:stream/promises";
-var safeWaitForSubprocessStdin = async (subprocessStdin) => {
-  if (subprocessStdin === void 0) {
-    return;
-  }
-  try {
-    await waitForSubprocessStdin(subprocessStdin);
-  } catch {
-  }
-};
-var safeWaitForSubprocessStdout = async (subprocessStdout) => {
-  if (subprocessStdout === void 0) {
-    return;
-  }
-  try {
-    await waitForSubprocessStdout(subprocessStdout);
-  } catch {
-  }
-};
-var waitForSubprocessStdin = async (subprocessStdin) => {
-  await finished6(subprocessStdin, { cleanup: true, readable: false, writable: true });
-};
-var waitForSubprocessStdout = async (subprocessStdout) => {
-  await finished6(subprocessStdout, { cleanup: true, readable: true, writable: false });
-};
-var waitForSubprocess = async (subprocess, error62) => {
-  await subprocess;
-  if (error62) {
-    throw error62;
-  }
-};
-var destroyOtherStream = (stream, isOpen, error62) => {
-  if (error62 && !isStreamAbort(error62)) {
-    stream.destroy(error62);
-  } else if (isOpen) {
-    stream.destroy();
-  }
-};
-
-// node_modules/execa/lib/convert/readable.js
-var createReadable = ({ subprocess, concurrentStreams, encoding }, { from, binary: binaryOption = true, preserveNewlines = true } = {}) => {
-  const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
-  const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
-  const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary);
-  const { read, onStdoutDataDone } = getReadableMethods({
-    subprocessStdout,
-    subprocess,
-    binary,
-    encoding,
-    preserveNewlines
-  });
-  const readable2 = new Readable3({
-    read,
-    destroy: callbackify2(onReadableDestroy.bind(void 0, { subprocessStdout, subprocess, waitReadableDestroy })),
-    highWaterMark: readableHighWaterMark,
-    objectMode: readableObjectMode,
-    encoding: readableEncoding
-  });
-  onStdoutFinished({
-    subprocessStdout,
-    onStdoutDataDone,
-    readable: readable2,
-    subprocess
-  });
-  return readable2;
-};
-var getSubprocessStdout = (subprocess, from, concurrentStreams) => {
-  const subprocessStdout = getFromStream(subprocess, from);
-  const waitReadableDestroy = addConcurrentStream(concurrentStreams, subprocessStdout, "readableDestroy");
-  return { subprocessStdout, waitReadableDestroy };
-};
-var getReadableOptions = ({ readableEncoding, readableObjectMode, readableHighWaterMark }, binary) => binary ? { readableEncoding, readableObjectMode, readableHighWaterMark } : { readableEncoding, readableObjectMode: true, readableHighWaterMark: DEFAULT_OBJECT_HIGH_WATER_MARK };
-var getReadableMethods = ({ subprocessStdout, subprocess, binary, encoding, preserveNewlines }) => {
-  const onStdoutDataDone = createDeferred();
-  const onStdoutData = iterateOnSubprocessStream({
-    subprocessStdout,
-    subprocess,
-    binary,
-    shouldEncode: !binary,
-    encoding,
-    preserveNewlines
-  });
-  return {
-    read() {
-      onRead(this, onStdoutData, onStdoutDataDone);
-    },
-    onStdoutDataDone
-  };
-};
-var onRead = async (readable2, onStdoutData, onStdoutDataDone) => {
-  try {
-    const { value, done } = await onStdoutData.next();
-    if (done) {
-      onStdoutDataDone.resolve();
-    } else {
-      readable2.push(value);
-    }
-  } catch {
-  }
-};
-var onStdoutFinished = async ({ subprocessStdout, onStdoutDataDone, readable: readable2, subprocess, subprocessStdin }) => {
-  try {
-    await waitForSubprocessStdout(subprocessStdout);
-    await subprocess;
-    await safeWaitForSubprocessStdin(subprocessStdin);
-    await onStdoutDataDone;
-    if (readable2.readable) {
-      readable2.push(null);
-    }
-  } catch (error62) {
-    await safeWaitForSubprocessStdin(subprocessStdin);
-    destroyOtherReadable(readable2, error62);
-  }
-};
-var onReadableDestroy = async ({ subprocessStdout, subprocess, waitReadableDestroy }, error62) => {
-  if (await waitForConcurrentStreams(waitReadableDestroy, subprocess)) {
-    destroyOtherReadable(subprocessStdout, error62);
-    await waitForSubprocess(subprocess, error62);
-  }
-};
-var destroyOtherReadable = (stream, error62) => {
-  destroyOtherStream(stream, stream.readable, error62);
-};
-
-// node_modules/execa/lib/convert/writable.js
-import { Writable as Writable3 } from "node:stream";
-import { callbackify as callbackify3 } from "node:util";
-var createWritable = ({ subprocess, concurrentStreams }, { to } = {}) => {
-  const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
-  const writable2 = new Writable3({
-    ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
-    destroy: callbackify3(onWritableDestroy.bind(void 0, {
-      subprocessStdin,
-      subprocess,
-      waitWritableFinal,
-      waitWritableDestroy
-    })),
-    highWaterMark: subprocessStdin.writableHighWaterMark,
-    objectMode: subprocessStdin.writableObjectMode
-  });
-  onStdinFinished(subprocessStdin, writable2);
-  return writable2;
-};
-var getSubprocessStdin = (subprocess, to, concurrentStreams) => {
-  const subprocessStdin = getToStream(subprocess, to);
-  const waitWritableFinal = addConcurrentStream(concurrentStreams, subprocessStdin, "writableFinal");
-  const waitWritableDestroy = addConcurrentStream(concurrentStreams, subprocessStdin, "writableDestroy");
-  return { subprocessStdin, waitWritableFinal, waitWritableDestroy };
-};
-var getWritableMethods = (subprocessStdin, subprocess, waitWritableFinal) => ({
-  write: onWrite.bind(void 0, subprocessStdin),
-  final: callbackify3(onWritableFinal.bind(void 0, subprocessStdin, subprocess, waitWritableFinal))
-});
-var onWrite = (subprocessStdin, chunk, encoding, done) => {
-  if (subprocessStdin.write(chunk, encoding)) {
-    done();
-  } else {
-    subprocessStdin.once("drain", done);
-  }
-};
-var onWritableFinal = async (subprocessStdin, subprocess, waitWritableFinal) => {
-  if (await waitForConcurrentStreams(waitWritableFinal, subprocess)) {
-    if (subprocessStdin.writable) {
-      subprocessStdin.end();
-    }
-    await subprocess;
-  }
-};
-var onStdinFinished = async (subprocessStdin, writable2, subprocessStdout) => {
-  try {
-    await waitForSubprocessStdin(subprocessStdin);
-    if (writable2.writable) {
-      writable2.end();
-    }
-  } catch (error62) {
-    await safeWaitForSubprocessStdout(subprocessStdout);
-    destroyOtherWritable(writable2, error62);
-  }
-};
-var onWritableDestroy = async ({ subprocessStdin, subprocess, waitWritableFinal, waitWritableDestroy }, error62) => {
-  await waitForConcurrentStreams(waitWritableFinal, subprocess);
-  if (await waitForConcurrentStreams(waitWritableDestroy, subprocess)) {
-    destroyOtherWritable(subprocessStdin, error62);
-    await waitForSubprocess(subprocess, error62);
-  }
-};
-var destroyOtherWritable = (stream, error62) => {
-  destroyOtherStream(stream, stream.writable, error62);
-};
-
-// node_modules/execa/lib/convert/duplex.js
-import { Duplex as Duplex3 } from "node:stream";
-import { callbackify as callbackify4 } from "node:util";
-var createDuplex = ({ subprocess, concurrentStreams, encoding }, { from, to, binary: binaryOption = true, preserveNewlines = true } = {}) => {
-  const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
-  const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
-  const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
-  const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary);
-  const { read, onStdoutDataDone } = getReadableMethods({
-    subprocessStdout,
-    subprocess,
-    binary,
-    encoding,
-    preserveNewlines
-  });
-  const duplex2 = new Duplex3({
-    read,
-    ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
-    destroy: callbackify4(onDuplexDestroy.bind(void 0, {
-      subprocessStdout,
-      subprocessStdin,
-      subprocess,
-      waitReadableDestroy,
-      waitWritableFinal,
-      waitWritableDestroy
-    })),
-    readableHighWaterMark,
-    writableHighWaterMark: subprocessStdin.writableHighWaterMark,
-    readableObjectMode,
-    writableObjectMode: subprocessStdin.writableObjectMode,
-    encoding: readableEncoding
-  });
-  onStdoutFinished({
-    subprocessStdout,
-    onStdoutDataDone,
-    readable: duplex2,
-    subprocess,
-    subprocessStdin
-  });
-  onStdinFinished(subprocessStdin, duplex2, subprocessStdout);
-  return duplex2;
-};
-var onDuplexDestroy = async ({ subprocessStdout, subprocessStdin, subprocess, waitReadableDestroy, waitWritableFinal, waitWritableDestroy }, error62) => {
-  await Promise.all([
-    onReadableDestroy({ subprocessStdout, subprocess, waitReadableDestroy }, error62),
-    onWritableDestroy({
-      subprocessStdin,
-      subprocess,
-      waitWritableFinal,
-      waitWritableDestroy
-    }, error62)
-  ]);
-};
-
-// node_modules/execa/lib/convert/iterable.js
-var createIterable = (subprocess, encoding, {
-  from,
-  binary: binaryOption = false,
-  preserveNewlines = false
-} = {}) => {
-  const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
-  const subprocessStdout = getFromStream(subprocess, from);
-  const onStdoutData = iterateOnSubprocessStream({
-    subprocessStdout,
-    subprocess,
-    binary,
-    shouldEncode: true,
-    encoding,
-    preserveNewlines
-  });
-  return iterateOnStdoutData(onStdoutData, subprocessStdout, subprocess);
-};
-var iterateOnStdoutData = async function* (onStdoutData, subprocessStdout, subprocess) {
-  try {
-    yield* onStdoutData;
-  } finally {
-    if (subprocessStdout.readable) {
-      subprocessStdout.destroy();
-    }
-    await subprocess;
-  }
-};
-
-// node_modules/execa/lib/convert/add.js
-var addConvertedStreams = (subprocess, { encoding }) => {
-  const concurrentStreams = initializeConcurrentStreams();
-  subprocess.readable = createReadable.bind(void 0, { subprocess, concurrentStreams, encoding });
-  subprocess.writable = createWritable.bind(void 0, { subprocess, concurrentStreams });
-  subprocess.duplex = createDuplex.bind(void 0, { subprocess, concurrentStreams, encoding });
-  subprocess.iterable = createIterable.bind(void 0, subprocess, encoding);
-  subprocess[Symbol.asyncIterator] = createIterable.bind(void 0, subprocess, encoding, {});
-};
-
-// node_modules/execa/lib/methods/promise.js
-var mergePromise = (subprocess, promise2) => {
-  for (const [property, descriptor] of descriptors) {
-    const value = descriptor.value.bind(promise2);
-    Reflect.defineProperty(subprocess, property, { ...descriptor, value });
-  }
-};
-var nativePromisePrototype = (async () => {
-})().constructor.prototype;
-var descriptors = ["then", "catch", "finally"].map((property) => [
-  property,
-  Reflect.getOwnPropertyDescriptor(nativePromisePrototype, property)
-]);
-
-// node_modules/execa/lib/methods/main-async.js
-var execaCoreAsync = (rawFile, rawArguments, rawOptions, createNested) => {
-  const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleAsyncArguments(rawFile, rawArguments, rawOptions);
-  const { subprocess, promise: promise2 } = spawnSubprocessAsync({
-    file: file2,
-    commandArguments,
-    options,
-    startTime,
-    verboseInfo,
-    command,
-    escapedCommand,
-    fileDescriptors
-  });
-  subprocess.pipe = pipeToSubprocess.bind(void 0, {
-    source: subprocess,
-    sourcePromise: promise2,
-    boundOptions: {},
-    createNested
-  });
-  mergePromise(subprocess, promise2);
-  SUBPROCESS_OPTIONS.set(subprocess, { options, fileDescriptors });
-  return subprocess;
-};
-var handleAsyncArguments = (rawFile, rawArguments, rawOptions) => {
-  const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
-  const { file: file2, commandArguments, options: normalizedOptions } = normalizeOptions(rawFile, rawArguments, rawOptions);
-  const options = handleAsyncOptions(normalizedOptions);
-  const fileDescriptors = handleStdioAsync(options, verboseInfo);
-  return {
-    file: file2,
-    commandArguments,
-    command,
-    escapedCommand,
-    startTime,
-    verboseInfo,
-    options,
-    fileDescriptors
-  };
-};
-var handleAsyncOptions = ({ timeout, signal: signal2, ...options }) => {
-  if (signal2 !== void 0) {
-    throw new TypeError('The "signal" option has been renamed to "cancelSignal" instead.');
-  }
-  return { ...options, timeoutDuration: timeout };
-};
-var spawnSubprocessAsync = ({ file: file2, commandArguments, options, startTime, verboseInfo, command, escapedCommand, fileDescriptors }) => {
-  let subprocess;
-  try {
-    subprocess = spawn3(...concatenateShell(file2, commandArguments, options));
-  } catch (error62) {
-    return handleEarlyError({
-      error: error62,
-      command,
-      escapedCommand,
-      fileDescriptors,
-      options,
-      startTime,
-      verboseInfo
-    });
-  }
-  const controller = new AbortController();
-  setMaxListeners(Number.POSITIVE_INFINITY, controller.signal);
-  const originalStreams = [...subprocess.stdio];
-  pipeOutputAsync(subprocess, fileDescriptors, controller);
-  cleanupOnExit(subprocess, options, controller);
-  const context = {};
-  const onInternalError = createDeferred();
-  subprocess.kill = subprocessKill.bind(void 0, {
-    kill: subprocess.kill.bind(subprocess),
-    options,
-    onInternalError,
-    context,
-    controller
-  });
-  subprocess.all = makeAllStream(subprocess, options);
-  addConvertedStreams(subprocess, options);
-  addIpcMethods(subprocess, options);
-  const promise2 = handlePromise({
-    subprocess,
-    options,
-    startTime,
-    verboseInfo,
-    fileDescriptors,
-    originalStreams,
-    command,
-    escapedCommand,
-    context,
-    onInternalError,
-    controller
-  });
-  return { subprocess, promise: promise2 };
-};
-var handlePromise = async ({ subprocess, options, startTime, verboseInfo, fileDescriptors, originalStreams, command, escapedCommand, context, onInternalError, controller }) => {
-  const [
-    errorInfo,
-    [exitCode, signal2],
-    stdioResults,
-    allResult,
-    ipcOutput
-  ] = await waitForSubprocessResult({
-    subprocess,
-    options,
-    context,
-    verboseInfo,
-    fileDescriptors,
-    originalStreams,
-    onInternalError,
-    controller
-  });
-  controller.abort();
-  onInternalError.resolve();
-  const stdio = stdioResults.map((stdioResult, fdNumber) => stripNewline(stdioResult, options, fdNumber));
-  const all = stripNewline(allResult, options, "all");
-  const result = getAsyncResult({
-    errorInfo,
-    exitCode,
-    signal: signal2,
-    stdio,
-    all,
-    ipcOutput,
-    context,
-    options,
-    command,
-    escapedCommand,
-    startTime
-  });
-  return handleResult(result, verboseInfo, options);
-};
-var getAsyncResult = ({ errorInfo, exitCode, signal: signal2, stdio, all, ipcOutput, context, options, command, escapedCommand, startTime }) => "error" in errorInfo ? makeError({
-  error: errorInfo.error,
-  command,
-  escapedCommand,
-  timedOut: context.terminationReason === "timeout",
-  isCanceled: context.terminationReason === "cancel" || context.terminationReason === "gracefulCancel",
-  isGracefullyCanceled: context.terminationReason === "gracefulCancel",
-  isMaxBuffer: errorInfo.error instanceof MaxBufferError,
-  isForcefullyTerminated: context.isForcefullyTerminated,
-  exitCode,
-  signal: signal2,
-  stdio,
-  all,
-  ipcOutput,
-  options,
-  startTime,
-  isSync: false
-}) : makeSuccessResult({
-  command,
-  escapedCommand,
-  stdio,
-  all,
-  ipcOutput,
-  options,
-  startTime
-});
-
-// node_modules/execa/lib/methods/bind.js
-var mergeOptions = (boundOptions, options) => {
-  const newOptions = Object.fromEntries(
-    Object.entries(options).map(([optionName, optionValue]) => [
-      optionName,
-      mergeOption(optionName, boundOptions[optionName], optionValue)
-    ])
-  );
-  return { ...boundOptions, ...newOptions };
-};
-var mergeOption = (optionName, boundOptionValue, optionValue) => {
-  if (DEEP_OPTIONS.has(optionName) && isPlainObject2(boundOptionValue) && isPlainObject2(optionValue)) {
-    return { ...boundOptionValue, ...optionValue };
-  }
-  return optionValue;
-};
-var DEEP_OPTIONS = /* @__PURE__ */ new Set(["env", ...FD_SPECIFIC_OPTIONS]);
-
-// node_modules/execa/lib/methods/create.js
-var createExeca = (mapArguments, boundOptions, deepOptions, setBoundExeca) => {
-  const createNested = (mapArguments2, boundOptions2, setBoundExeca2) => createExeca(mapArguments2, boundOptions2, deepOptions, setBoundExeca2);
-  const boundExeca = (...execaArguments) => callBoundExeca({
-    mapArguments,
-    deepOptions,
-    boundOptions,
-    setBoundExeca,
-    createNested
-  }, ...execaArguments);
-  if (setBoundExeca !== void 0) {
-    setBoundExeca(boundExeca, createNested, boundOptions);
-  }
-  return boundExeca;
-};
-var callBoundExeca = ({ mapArguments, deepOptions = {}, boundOptions = {}, setBoundExeca, createNested }, firstArgument, ...nextArguments) => {
-  if (isPlainObject2(firstArgument)) {
-    return createNested(mapArguments, mergeOptions(boundOptions, firstArgument), setBoundExeca);
-  }
-  const { file: file2, commandArguments, options, isSync } = parseArguments({
-    mapArguments,
-    firstArgument,
-    nextArguments,
-    deepOptions,
-    boundOptions
-  });
-  return isSync ? execaCoreSync(file2, commandArguments, options) : execaCoreAsync(file2, commandArguments, options, createNested);
-};
-var parseArguments = ({ mapArguments, firstArgument, nextArguments, deepOptions, boundOptions }) => {
-  const callArguments = isTemplateString(firstArgument) ? parseTemplates(firstArgument, nextArguments) : [firstArgument, ...nextArguments];
-  const [initialFile, initialArguments, initialOptions] = normalizeParameters(...callArguments);
-  const mergedOptions = mergeOptions(mergeOptions(deepOptions, boundOptions), initialOptions);
-  const {
-    file: file2 = initialFile,
-    commandArguments = initialArguments,
-    options = mergedOptions,
-    isSync = false
-  } = mapArguments({ file: initialFile, commandArguments: initialArguments, options: mergedOptions });
-  return {
-    file: file2,
-    commandArguments,
-    options,
-    isSync
-  };
-};
-
-// node_modules/execa/lib/methods/command.js
-var mapCommandAsync = ({ file: file2, commandArguments }) => parseCommand(file2, commandArguments);
-var mapCommandSync = ({ file: file2, commandArguments }) => ({ ...parseCommand(file2, commandArguments), isSync: true });
-var parseCommand = (command, unusedArguments) => {
-  if (unusedArguments.length > 0) {
-    throw new TypeError(`The command and its arguments must be passed as a single string: ${command} ${unusedArguments}.`);
-  }
-  const [file2, ...commandArguments] = parseCommandString(command);
-  return { file: file2, commandArguments };
-};
-var parseCommandString = (command) => {
-  if (typeof command !== "string") {
-    throw new TypeError(`The command must be a string: ${String(command)}.`);
-  }
-  const trimmedCommand = command.trim();
-  if (trimmedCommand === "") {
-    return [];
-  }
-  const tokens = [];
-  for (const token of trimmedCommand.split(SPACES_REGEXP)) {
-    const previousToken = tokens.at(-1);
-    if (previousToken && previousToken.endsWith("\\")) {
-      tokens[tokens.length - 1] = `${previousToken.slice(0, -1)} ${token}`;
-    } else {
-      tokens.push(token);
-    }
-  }
-  return tokens;
-};
-var SPACES_REGEXP = / +/g;
-
-// node_modules/execa/lib/methods/script.js
-var setScriptSync = (boundExeca, createNested, boundOptions) => {
-  boundExeca.sync = createNested(mapScriptSync, boundOptions);
-  boundExeca.s = boundExeca.sync;
-};
-var mapScriptAsync = ({ options }) => getScriptOptions(options);
-var mapScriptSync = ({ options }) => ({ ...getScriptOptions(options), isSync: true });
-var getScriptOptions = (options) => ({ options: { ...getScriptStdinOption(options), ...options } });
-var getScriptStdinOption = ({ input: input2, inputFile, stdio }) => input2 === void 0 && inputFile === void 0 && stdio === void 0 ? { stdin: "inherit" } : {};
-var deepScriptOptions = { preferLocal: true };
-
-// node_modules/execa/index.js
-var execa = createExeca(() => ({}));
-var execaSync = createExeca(() => ({ isSync: true }));
-var execaCommand = createExeca(mapCommandAsync);
-var execaCommandSync = createExeca(mapCommandSync);
-var execaNode = createExeca(mapNode);
-var $ = createExeca(mapScriptAsync, {}, deepScriptOptions, setScriptSync);
-var {
-  sendMessage: sendMessage2,
-  getOneMessage: getOneMessage2,
-  getEachMessage: getEachMessage2,
-  getCancelSignal: getCancelSignal2
-} = getIpcExport();
+    log.info(`Kernel: umlenv's minimal kernel (${built2})`);
+    return built2;
+  }
+  if (choice === "stock") return stock(log);
+  if (choice !== void 0) {
+    const path25 = await requireTool(
+      choice,
+      "as the guest kernel (UMLENV_KERNEL or kernel: in the config)"
+    );
+    log.info(`Kernel: ${path25}`);
+    return path25;
+  }
+  const built = await cachedKernel();
+  if (built) {
+    log.info(`Kernel: umlenv's minimal kernel (${built})`);
+    return built;
+  }
+  return stock(log);
+}
+async function stock(log) {
+  const path25 = await requireTool("linux.uml", "to run machines");
+  log.info(`Kernel: Debian's stock kernel (${path25}); umlenv kernel build makes a faster one`);
+  return path25;
+}
 
 // src/image/build.ts
+import { chmod, copyFile as copyFile2, mkdir as mkdir3, rm as rm6, writeFile as writeFile4, access as access2 } from "node:fs/promises";
+import path18 from "node:path";
 var MERGED_USR_HOOK = "/usr/share/mmdebstrap/hooks/merged-usr";
 async function chooseBuilder(wanted = process.env.UMLENV_BUILDER) {
   if (wanted === "mmdebstrap" || wanted === "debootstrap") {
@@ -40816,7 +42740,10 @@ async function chooseBuilder(wanted = process.env.UMLENV_BUILDER) {
     return wanted;
   }
   if (wanted) {
-    throw new UmlenvError(`UMLENV_BUILDER=${wanted} is not a known builder`, "use mmdebstrap or debootstrap, or unset it");
+    throw new UmlenvError(
+      `UMLENV_BUILDER=${wanted} is not a known builder`,
+      "use mmdebstrap or debootstrap, or unset it"
+    );
   }
   if (await which("mmdebstrap")) return "mmdebstrap";
   await requireTool("debootstrap", "to build images (or install mmdebstrap, the faster builder)");
@@ -40826,11 +42753,14 @@ function bootstrapCommand(builder, image, root2) {
   const { suite, mirror, packages } = image.recipe;
   const include = `--include=${packages.join(",")}`;
   if (builder === "mmdebstrap") {
-    return ["mmdebstrap", ["--variant=minbase", include, `--hook-dir=${MERGED_USR_HOOK}`, suite, root2, mirror]];
+    return [
+      "mmdebstrap",
+      ["--variant=minbase", include, `--hook-dir=${MERGED_USR_HOOK}`, suite, root2, mirror]
+    ];
   }
   return ["debootstrap", ["--variant=minbase", include, suite, root2, mirror]];
 }
-async function buildImage(image, store, log) {
+async function prepareBuild(image, store) {
   if (process.getuid?.() !== 0) {
     throw new UmlenvError(
       `building image ${image.name} needs root: the bootstrap creates device nodes and files owned by other users`,
@@ -40838,106 +42768,188 @@ async function buildImage(image, store, log) {
     );
   }
   const builder = await chooseBuilder();
+  await requireTool("bwrap", "to run image builds in their own pid namespace");
   await requireTool("mkfs.ext4", "to make image file systems");
   await store.checkSpace(image.recipe.sizeBytes / 2 + 2 ** 29);
+  return builder;
+}
+async function buildImage(image, store, log) {
+  const builder = await prepareBuild(image, store);
   const started = Date.now();
   const scratch = await store.scratch(image.key);
-  const root2 = path15.join(scratch, "root");
-  const file2 = path15.join(scratch, "image.ext4");
+  const root2 = path18.join(scratch, "root");
+  const file2 = path18.join(scratch, "image.ext4");
   try {
+    const tmp = await scratchTmp(scratch);
     await log.group(
       `Bootstrapping ${image.recipe.suite} with ${builder}`,
-      () => run(bootstrapCommand(builder, image, root2), log)
+      () => run(bootstrapCommand(builder, image, root2), log, tmp)
     );
     await installGuest(root2, image);
     if (image.recipe.setup) await runSetup(root2, image.recipe.setup, log);
     await tidy(root2);
-    await run(["mkfs.ext4", ["-q", "-F", "-L", "umlenv", "-E", "lazy_itable_init=0,lazy_journal_init=0", "-d", root2, file2, `${image.recipe.sizeBytes / 1024}k`]], log);
+    await run(
+      [
+        "mkfs.ext4",
+        [
+          "-q",
+          "-F",
+          "-L",
+          "umlenv",
+          "-E",
+          "lazy_itable_init=0,lazy_journal_init=0",
+          "-d",
+          root2,
+          file2,
+          `${image.recipe.sizeBytes / 1024}k`
+        ]
+      ],
+      log
+    );
     await run(["e2fsck", ["-f", "-n", file2]], log);
     await store.publish(
-      { key: image.key, name: image.name, recipe: image.recipe, builtAt: (/* @__PURE__ */ new Date()).toISOString(), buildSeconds: (Date.now() - started) / 1e3, builder },
+      {
+        key: image.key,
+        name: image.name,
+        recipe: image.recipe,
+        builtAt: (/* @__PURE__ */ new Date()).toISOString(),
+        buildSeconds: (Date.now() - started) / 1e3,
+        builder
+      },
       file2
     );
   } catch (error62) {
-    throw new UmlenvError(`building image ${image.name} (${image.key}) failed: ${errorMessage(error62)}`, "see the build output above; nothing was published, so the next run builds again", { cause: error62 });
+    throw new UmlenvError(
+      `building image ${image.name} (${image.key}) failed: ${errorMessage(error62)}`,
+      "see the build output above; nothing was published, so the next run builds again",
+      { cause: error62 }
+    );
   } finally {
-    await rm4(scratch, { recursive: true, force: true });
+    await rm6(scratch, { recursive: true, force: true });
   }
   log.info(`Built image ${image.name} (${image.key}) in ${seconds(Date.now() - started)}`);
 }
 async function installGuest(root2, image) {
-  const init = path15.join(root2, "sbin", "umlenv-init");
-  await copyFile(guestFile("umlenv-init"), init);
+  const init = path18.join(root2, "sbin", "umlenv-init");
+  await copyFile2(guestFile("umlenv-init"), init);
   await chmod(init, 493);
-  await writeFile2(path15.join(root2, "etc", "umlenv-image"), `${image.key}
+  await writeFile4(path18.join(root2, "etc", "umlenv-image"), `${image.key}
 `);
-  await access2(path15.join(root2, "usr", "bin", "perl"));
+  await access2(path18.join(root2, "usr", "bin", "perl"));
 }
 async function runSetup(root2, script, log) {
   await requireTool("bwrap", "to run image setup scripts");
-  const policy = path15.join(root2, "usr", "sbin", "policy-rc.d");
-  await writeFile2(policy, "#!/bin/sh\nexit 101\n", { mode: 493 });
+  const policy = path18.join(root2, "usr", "sbin", "policy-rc.d");
+  await writeFile4(policy, "#!/bin/sh\nexit 101\n", { mode: 493 });
   try {
     await log.group(
       "Running the image setup script",
-      () => run(["bwrap", ["--bind", root2, "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf", "--setenv", "DEBIAN_FRONTEND", "noninteractive", "--", "/bin/sh", "-euc", script]], log)
+      () => run(
+        [
+          "bwrap",
+          [
+            "--die-with-parent",
+            "--unshare-pid",
+            "--unshare-ipc",
+            // Root in the new root: installing packages and starting services need its capabilities.
+            "--cap-add",
+            "ALL",
+            "--bind",
+            root2,
+            "/",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/dev/shm",
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/tmp",
+            "--ro-bind",
+            "/etc/resolv.conf",
+            "/etc/resolv.conf",
+            "--setenv",
+            "DEBIAN_FRONTEND",
+            "noninteractive",
+            "--",
+            "/bin/sh",
+            "-euc",
+            script
+          ]
+        ],
+        log
+      )
     );
   } catch (error62) {
-    throw new UmlenvError(`the image setup script failed: ${errorMessage(error62)}`, "fix the script under images.NAME.setup", { cause: error62 });
+    throw new UmlenvError(
+      `the image setup script failed: ${errorMessage(error62)}`,
+      "fix the script under images.NAME.setup",
+      { cause: error62 }
+    );
   } finally {
-    await rm4(policy, { force: true });
+    await rm6(policy, { force: true });
   }
 }
 async function tidy(root2) {
   for (const dir of ["var/cache/apt/archives", "var/lib/apt/lists"]) {
-    await rm4(path15.join(root2, dir), { recursive: true, force: true });
-    await mkdir(path15.join(root2, dir, "partial"), { recursive: true });
+    await rm6(path18.join(root2, dir), { recursive: true, force: true });
+    await mkdir3(path18.join(root2, dir, "partial"), { recursive: true });
   }
 }
-async function run([cmd, args], log) {
-  const child = execa(cmd, args, { all: true, reject: false, env: { LC_ALL: "C.UTF-8" } });
-  const tail = [];
-  for await (const line of child.iterable({ from: "all" })) {
-    tail.push(line);
-    if (tail.length > 20) tail.shift();
-    log.info(line);
-  }
-  const result = await child;
-  if (result.exitCode !== 0) {
-    throw new Error(`${cmd} exited with ${result.exitCode ?? result.signal}: ${tail.slice(-3).join(" | ")}`);
-  }
+function run(command2, log, tmp) {
+  return runBuildStep(command2, log, { privileged: true, env: tmp ? { TMPDIR: tmp } : {} });
+}
+async function scratchTmp(scratch) {
+  const tmp = path18.join(scratch, "tmp");
+  await mkdir3(tmp, { recursive: true });
+  return tmp;
 }
 
 // src/image/mirror.ts
-import { readFile as readFile4, readdir as readdir3 } from "node:fs/promises";
-import path16 from "node:path";
+import { readFile as readFile6, readdir as readdir4 } from "node:fs/promises";
+import path19 from "node:path";
 function parseSources(text, deb822) {
   if (!deb822) {
-    return text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter((l) => l.startsWith("deb ")).map((l) => l.replace(/\[[^\]]*\]\s*/, "").split(/\s+/)).map(([, uri, suite]) => ({ uri, suites: suite ? [suite] : [] }));
+    return text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter((l) => l.startsWith("deb ")).map((l) => ({
+      options: /\[([^\]]*)\]/.exec(l)?.[1] ?? "",
+      words: l.replace(/\[[^\]]*\]\s*/, "").split(/\s+/)
+    })).map(({ options, words: [, uri, suite] }) => ({
+      uri,
+      suites: suite ? [suite] : [],
+      signedBy: /signed-by=(\S+)/.exec(options)?.[1]
+    }));
   }
   return text.split(/\n\s*\n/).map((stanza) => {
     const field = (name2) => new RegExp(`^${name2}:\\s*(.*)$`, "mi").exec(stanza.replace(/^#.*$/gm, ""))?.[1].trim();
     const types = field("Types")?.split(/\s+/) ?? [];
     if (!types.includes("deb") || field("Enabled") === "no") return void 0;
-    return { uri: field("URIs")?.split(/\s+/)[0] ?? "", suites: field("Suites")?.split(/\s+/) ?? [] };
+    return {
+      uri: field("URIs")?.split(/\s+/)[0] ?? "",
+      suites: field("Suites")?.split(/\s+/) ?? [],
+      signedBy: field("Signed-By")
+    };
   }).filter((s) => s !== void 0 && s.uri !== "");
 }
-async function hostMirror(etc = "/etc/apt") {
+async function hostMirror(suite, etc = "/etc/apt") {
   const sources = [];
   const read = async (file2, deb822) => {
     try {
-      sources.push(...parseSources(await readFile4(file2, "utf8"), deb822));
+      sources.push(...parseSources(await readFile6(file2, "utf8"), deb822));
     } catch {
     }
   };
-  await read(path16.join(etc, "sources.list"), false);
-  const dir = path16.join(etc, "sources.list.d");
-  const entries = await readdir3(dir).catch(() => []);
+  await read(path19.join(etc, "sources.list"), false);
+  const dir = path19.join(etc, "sources.list.d");
+  const entries = await readdir4(dir).catch(() => []);
   for (const entry of entries.sort()) {
-    if (entry.endsWith(".list")) await read(path16.join(dir, entry), false);
-    if (entry.endsWith(".sources")) await read(path16.join(dir, entry), true);
+    if (entry.endsWith(".list")) await read(path19.join(dir, entry), false);
+    if (entry.endsWith(".sources")) await read(path19.join(dir, entry), true);
   }
-  const main = sources.find((s) => /^(https?|file):/.test(s.uri) && s.suites.some((x) => /^[a-z]+$/.test(x)));
+  const main = pickMirror(sources, suite);
   if (!main) {
     throw new UmlenvError(
       `no Debian mirror found in this host's apt sources (${etc})`,
@@ -40946,14 +42958,24 @@ async function hostMirror(etc = "/etc/apt") {
   }
   return main.uri.replace(/\/+$/, "");
 }
+function pickMirror(sources, suite) {
+  const candidates = sources.filter(
+    (s) => /^(https?|file):/.test(s.uri) && s.suites.some((x) => /^[a-z]+$/.test(x))
+  );
+  const score = (s) => (suite && s.suites.includes(suite) ? 4 : 0) + (s.signedBy?.includes("debian-archive-keyring") ? 2 : 0) + (/\/debian\/?$/.test(s.uri) ? 1 : 0);
+  return candidates.reduce(
+    (best, s) => !best || score(s) > score(best) ? s : best,
+    void 0
+  );
+}
 
 // src/image/recipe.ts
-import { createHash as createHash2 } from "node:crypto";
-import { readFile as readFile5 } from "node:fs/promises";
+import { createHash as createHash4 } from "node:crypto";
+import { readFile as readFile7 } from "node:fs/promises";
 var IMAGE_FORMAT = 1;
 var BASE_PACKAGES = ["iproute2"];
 async function resolveRecipe(spec, mirror) {
-  const init = await readFile5(guestFile("umlenv-init"));
+  const init = await readFile7(guestFile("umlenv-init"));
   const recipe = {
     format: IMAGE_FORMAT,
     suite: spec.suite,
@@ -40961,12 +42983,12 @@ async function resolveRecipe(spec, mirror) {
     packages: [.../* @__PURE__ */ new Set([...BASE_PACKAGES, ...spec.packages])].sort(),
     setup: spec.setup ?? "",
     sizeBytes: spec.sizeBytes,
-    guestInit: createHash2("sha256").update(init).digest("hex")
+    guestInit: createHash4("sha256").update(init).digest("hex")
   };
   return { name: spec.name, key: recipeKey(recipe), recipe };
 }
 function recipeKey(recipe) {
-  const digest = createHash2("sha256").update(JSON.stringify(recipe)).digest("hex").slice(0, 16);
+  const digest = createHash4("sha256").update(JSON.stringify(recipe)).digest("hex").slice(0, 16);
   return `${recipe.suite}-${digest}`;
 }
 
@@ -40974,11 +42996,11 @@ function recipeKey(recipe) {
 async function resolveImages(config2, names) {
   const wanted = names ?? [...new Set(config2.machines.map((m) => m.image))];
   const specs = wanted.map((n2) => config2.images[n2]);
-  const mirror = specs.some((s) => !s.mirror) ? await hostMirror() : "";
-  return Promise.all(specs.map((s) => resolveRecipe(s, mirror)));
+  return Promise.all(
+    specs.map(async (s) => resolveRecipe(s, s.mirror ?? await hostMirror(s.suite)))
+  );
 }
 async function ensureImages(images, store, log) {
-  await store.sweepScratch();
   const ready = [];
   for (const image of images) {
     const ilog = log.child(`image ${image.name}`);
@@ -40986,8 +43008,10 @@ async function ensureImages(images, store, log) {
     if (await store.has(image.key)) {
       ilog.debug(`cached as ${image.key}`);
     } else {
+      await prepareBuild(image, store);
       await store.withBuildLock(image.key, ilog, async () => {
         if (await store.has(image.key)) return;
+        await store.sweepScratch();
         const t0 = Date.now();
         ilog.info(`Building image ${image.key}\u2026`);
         await buildImage(image, store, ilog);
@@ -41002,48 +43026,54 @@ async function ensureImages(images, store, log) {
 }
 
 // src/image/store.ts
-var import_proper_lockfile = __toESM(require_proper_lockfile(), 1);
-import { mkdir as mkdir2, readFile as readFile6, readdir as readdir4, rm as rm5, statfs, utimes, writeFile as writeFile3, stat as stat4 } from "node:fs/promises";
-import path17 from "node:path";
+var import_proper_lockfile2 = __toESM(require_proper_lockfile(), 1);
+import { mkdir as mkdir4, readFile as readFile8, readdir as readdir5, rm as rm7, statfs, utimes, writeFile as writeFile5, stat as stat5 } from "node:fs/promises";
+import path20 from "node:path";
 var ImageStore = class {
   dir;
   constructor(root2 = cacheDir()) {
-    this.dir = path17.join(root2, "images");
+    this.dir = path20.join(root2, "images");
   }
   file(key) {
-    return path17.join(this.dir, `${key}.img`);
+    return path20.join(this.dir, `${key}.img`);
   }
   metaFile(key) {
-    return path17.join(this.dir, `${key}.json`);
+    return path20.join(this.dir, `${key}.json`);
   }
   // Last use is kept in a side file: touching the image itself would break overlays.
   usedFile(key) {
-    return path17.join(this.dir, `${key}.used`);
+    return path20.join(this.dir, `${key}.used`);
   }
   async has(key) {
-    return stat4(this.file(key)).then(
+    return stat5(this.file(key)).then(
       () => true,
       () => false
     );
   }
   async markUsed(key) {
     const now = /* @__PURE__ */ new Date();
-    await writeFile3(this.usedFile(key), "").catch(() => {
+    await writeFile5(this.usedFile(key), "").catch(() => {
     });
     await utimes(this.usedFile(key), now, now).catch(() => {
     });
   }
   /** Holds the build lock of one key while fn runs; other jobs wait for it. */
   async withBuildLock(key, log, fn) {
-    await mkdir2(this.dir, { recursive: true });
-    const options = { realpath: false, lockfilePath: path17.join(this.dir, `${key}.lock`), stale: 3e4, update: 5e3 };
+    await mkdir4(this.dir, { recursive: true });
+    const options = {
+      realpath: false,
+      lockfilePath: path20.join(this.dir, `${key}.lock`),
+      stale: 1e4,
+      update: 2e3,
+      onCompromised: (error62) => log.warn(`the build lock of ${key} was taken over: ${error62.message}`)
+    };
     let release;
     try {
-      release = await import_proper_lockfile.default.lock(this.file(key), { ...options, retries: 0 });
+      release = await import_proper_lockfile2.default.lock(this.file(key), { ...options, retries: 0 });
     } catch (error62) {
       if (error62.code !== "ELOCKED") throw error62;
       log.info(`waiting for another job that is building image ${key}`);
-      release = await import_proper_lockfile.default.lock(this.file(key), {
+      release = await import_proper_lockfile2.default.lock(this.file(key), {
         ...options,
         retries: { retries: 3600, factor: 1, minTimeout: 500, maxTimeout: 500 }
       });
@@ -41056,20 +43086,23 @@ var ImageStore = class {
     }
   }
   async publish(meta3, built) {
-    const { rename: rename2 } = await import("node:fs/promises");
-    await writeFile3(this.metaFile(meta3.key), JSON.stringify(meta3, null, 2) + "\n");
-    await rename2(built, this.file(meta3.key));
+    const { rename: rename3 } = await import("node:fs/promises");
+    await writeFile5(this.metaFile(meta3.key), JSON.stringify(meta3, null, 2) + "\n");
+    await rename3(built, this.file(meta3.key));
     await this.markUsed(meta3.key);
   }
   async list() {
-    const entries = await readdir4(this.dir).catch(() => []);
+    const entries = await readdir5(this.dir).catch(() => []);
     const images = [];
     for (const entry of entries.filter((e) => e.endsWith(".img"))) {
       const key = entry.slice(0, -4);
       try {
-        const meta3 = JSON.parse(await readFile6(this.metaFile(key), "utf8"));
-        const st = await stat4(this.file(key));
-        const used = await stat4(this.usedFile(key)).then((s) => s.mtime, () => st.mtime);
+        const meta3 = JSON.parse(await readFile8(this.metaFile(key), "utf8"));
+        const st = await stat5(this.file(key));
+        const used = await stat5(this.usedFile(key)).then(
+          (s) => s.mtime,
+          () => st.mtime
+        );
         images.push({ ...meta3, file: this.file(key), usedBytes: st.blocks * 512, lastUsed: used });
       } catch {
       }
@@ -41077,28 +43110,37 @@ var ImageStore = class {
     return images.sort((a2, b) => b.lastUsed.getTime() - a2.lastUsed.getTime());
   }
   async remove(key) {
-    for (const f of [this.file(key), this.metaFile(key), this.usedFile(key)]) await rm5(f, { force: true });
+    for (const f of [this.file(key), this.metaFile(key), this.usedFile(key)])
+      await rm7(f, { force: true });
   }
   // A scratch directory on the cache's own file system, so publishing is a rename.
   async scratch(key) {
-    const dir = path17.join(this.dir, `.build-${key}-${process.pid}`);
-    await rm5(dir, { recursive: true, force: true });
-    await mkdir2(dir, { recursive: true });
+    const dir = path20.join(this.dir, `.build-${key}-${process.pid}`);
+    await rm7(dir, { recursive: true, force: true });
+    await mkdir4(dir, { recursive: true });
     return dir;
   }
   /** Removes scratch directories of builds whose process is gone. */
   async sweepScratch() {
-    const entries = await readdir4(this.dir).catch(() => []);
+    const entries = await readdir5(this.dir).catch(() => []);
     for (const e of entries) {
       const m = /^\.build-.+-(\d+)$/.exec(e);
-      if (m && !await stat4(`/proc/${m[1]}`).then(() => true, () => false)) {
-        await rm5(path17.join(this.dir, e), { recursive: true, force: true });
+      if (m && !await stat5(`/proc/${m[1]}`).then(
+        () => true,
+        () => false
+      )) {
+        await rm7(path20.join(this.dir, e), { recursive: true, force: true });
       }
     }
   }
   async checkSpace(needBytes) {
-    await mkdir2(this.dir, { recursive: true });
-    const fs = await statfs(this.dir);
+    let dir = this.dir;
+    while (!await stat5(dir).then(
+      () => true,
+      () => false
+    ))
+      dir = path20.dirname(dir);
+    const fs = await statfs(dir);
     const free = fs.bavail * fs.bsize;
     if (free < needBytes) {
       throw new UmlenvError(
@@ -41109,26 +43151,133 @@ var ImageStore = class {
   }
 };
 
+// src/network/lease.ts
+init_execa();
+var import_proper_lockfile3 = __toESM(require_proper_lockfile(), 1);
+import { mkdir as mkdir5, readdir as readdir6, readFile as readFile9, rm as rm8, writeFile as writeFile6 } from "node:fs/promises";
+import path21 from "node:path";
+var DEFAULT_POOL = "10.224.0.0/12";
+function leasesDir() {
+  return path21.join(stateDir(), "leases");
+}
+function overlaps(a2, b) {
+  return a2.base <= broadcast(b) && b.base <= broadcast(a2);
+}
+async function hostRoutes() {
+  const { stdout } = await execa("ip", ["-j", "-4", "route", "show", "table", "all"]);
+  const routes = JSON.parse(stdout || "[]");
+  return routes.map(
+    (r) => r.dst === "default" ? void 0 : parseSubnet(r.dst.includes("/") ? r.dst : `${r.dst}/32`)
+  ).filter((s) => s !== void 0);
+}
+function poolSubnets(pool = process.env.UMLENV_SUBNET_POOL ?? DEFAULT_POOL) {
+  const parsed = parseSubnet(pool);
+  if (!parsed || parsed.prefix > 24) {
+    throw new UmlenvError(
+      `UMLENV_SUBNET_POOL=${pool} is not a subnet of /24 or larger`,
+      "use CIDR form such as 10.224.0.0/12"
+    );
+  }
+  const count2 = 2 ** (24 - parsed.prefix);
+  return Array.from({ length: count2 }, (_, i2) => ({ base: parsed.base + i2 * 256, prefix: 24 }));
+}
+async function leaseSubnet(env, owner, wanted) {
+  await mkdir5(leasesDir(), { recursive: true });
+  const release = await import_proper_lockfile3.default.lock(leasesDir(), {
+    stale: 1e4,
+    retries: { retries: 100, factor: 1, minTimeout: 50, maxTimeout: 200 }
+  });
+  try {
+    const live = await liveLeases();
+    const routes = await hostRoutes();
+    const taken = (s) => live.find((l) => overlaps(l.subnet, s)) ?? routes.find((r) => overlaps(r, s));
+    let subnet2 = wanted;
+    if (wanted) {
+      const clash = live.find((l) => overlaps(l.subnet, wanted));
+      if (clash) {
+        throw new UmlenvError(
+          `network.subnet ${formatSubnet(wanted)} overlaps ${formatSubnet(clash.subnet)}, leased by environment ${clash.env}`,
+          "use network.subnet: auto, or another subnet"
+        );
+      }
+      const route = routes.find((r) => overlaps(r, wanted));
+      if (route) {
+        throw new UmlenvError(
+          `network.subnet ${formatSubnet(wanted)} overlaps ${formatSubnet(route)}, which this host already routes`,
+          "use network.subnet: auto, or a subnet the host does not use"
+        );
+      }
+    } else {
+      subnet2 = poolSubnets().find((s) => !taken(s));
+      if (!subnet2) {
+        throw new UmlenvError(
+          `no free /24 left in the subnet pool ${process.env.UMLENV_SUBNET_POOL ?? DEFAULT_POOL}`,
+          "tear down unused environments (umlenv ps --all, umlenv gc), or set UMLENV_SUBNET_POOL to a larger pool"
+        );
+      }
+    }
+    const file2 = path21.join(leasesDir(), `${formatSubnet(subnet2).replace("/", "_")}.json`);
+    const record2 = { env, subnet: formatSubnet(subnet2), owner };
+    await writeFile6(file2, JSON.stringify(record2) + "\n", { flag: "wx" });
+    return { subnet: subnet2, file: file2 };
+  } finally {
+    await release();
+  }
+}
+async function liveLeases() {
+  const live = [];
+  for (const entry of await readdir6(leasesDir())) {
+    if (!entry.endsWith(".json")) continue;
+    const file2 = path21.join(leasesDir(), entry);
+    const record2 = await readFile9(file2, "utf8").then(
+      JSON.parse,
+      () => void 0
+    );
+    if (!record2) continue;
+    const envState = path21.join(stateDir(), "envs", record2.env, "state.json");
+    const envLives = await readFile9(envState, "utf8").then(
+      () => true,
+      () => false
+    );
+    if (!envLives && !await isAlive(record2.owner)) {
+      await rm8(file2, { force: true });
+      continue;
+    }
+    live.push({ ...record2, subnet: parseSubnet(record2.subnet) });
+  }
+  return live;
+}
+
 // src/environment/plan.ts
 import os3 from "node:os";
-import path18 from "node:path";
+import path22 from "node:path";
 var DEFAULT_SUBNET = parseSubnet("10.224.0.0/24");
-function planMachines(config2, dir, imageFiles, cpus = os3.availableParallelism()) {
-  const subnet2 = config2.subnet ?? DEFAULT_SUBNET;
-  const fixed = new Set(config2.machines.flatMap((m) => m.address === void 0 ? [] : [m.address]));
+function planMachines(config2, dir, subnet2, imageFiles, cpus = os3.availableParallelism()) {
+  const fixed = new Set(
+    config2.machines.flatMap((m) => m.address === void 0 ? [] : [m.address])
+  );
   const free = [...machineAddresses(subnet2)].filter((a2) => !fixed.has(a2));
   return config2.machines.map((m, i2) => {
     const address2 = m.address ?? free.shift();
-    const machineDir = path18.join(dir, "machines", m.name);
+    const machineDir = path22.join(dir, "machines", m.name);
+    const umlDir = path22.join(dir, "u", String(i2));
     return {
       name: m.name,
       address: `${formatAddress(address2)}/${subnet2.prefix}`,
       imageFile: imageFiles[m.image],
-      overlay: path18.join(machineDir, "overlay.cow"),
-      consoleLog: path18.join(machineDir, "console.log"),
+      overlay: path22.join(machineDir, "overlay.cow"),
+      consoleLog: path22.join(machineDir, "console.log"),
       memoryBytes: m.memoryBytes,
       cpu: i2 % cpus,
-      mac: macFor(address2)
+      mac: macFor(address2),
+      umlDir,
+      ports: m.ports,
+      shares: m.shares,
+      boot: m.boot,
+      services: m.services,
+      healthcheck: m.healthcheck,
+      dependsOn: m.dependsOn,
+      serviceLogDir: path22.join(machineDir, "services")
     };
   });
 }
@@ -41147,26 +43296,54 @@ async function up(options) {
   };
   const config2 = await loadConfig(options.configFile);
   const id = environmentId(options.envId);
-  const kernel = await requireTool(process.env.UMLENV_KERNEL ?? "linux.uml", "to run machines");
+  const kernel = await chooseKernel(config2.kernel, log);
   for (const tool of ["uml_switch", "bwrap", "taskset"]) await requireTool(tool, "to run machines");
+  if (config2.host) {
+    requireNetAdmin();
+    for (const tool of ["ip", "iptables", "iptables-save"])
+      await requireTool(tool, "to link machines to the host");
+  }
   await checkMemorySpace(config2);
   await timed("gc", () => gc(log));
   const dir = envDir(id);
   const existing = await readState(dir);
   if (existing && await isAlive(existing.owner)) {
-    throw new UmlenvError(`environment ${id} is already up (since ${existing.createdAt})`, `use it, or tear it down first with: umlenv down --env ${id}`);
+    throw new UmlenvError(
+      `environment ${id} is already up (since ${existing.createdAt})`,
+      `use it, or tear it down first with: umlenv down --env ${id}`
+    );
   }
   const store = new ImageStore();
-  const images = await timed("images", async () => ensureImages(await resolveImages(config2), store, log));
+  const images = await timed(
+    "images",
+    async () => ensureImages(await resolveImages(config2), store, log)
+  );
   const log2 = log.child(id);
-  await mkdir3(envsDir(), { recursive: true, mode: 493 });
+  await mkdir6(envsDir(), { recursive: true, mode: 493 });
   try {
-    await mkdir3(dir, { mode: 448 });
+    await mkdir6(dir, { mode: 448 });
   } catch (error62) {
     if (error62.code !== "EEXIST") throw error62;
-    throw new UmlenvError(`environment ${id} is being created by another process`, `wait for it, or pick another id with --env`);
+    throw new UmlenvError(
+      `environment ${id} is being created by another process`,
+      `wait for it, or pick another id with --env`
+    );
   }
-  const machines = planMachines(config2, dir, Object.fromEntries(images.map((i2) => [i2.name, i2.file])));
+  const owner = await processRef(process.pid);
+  const undo = [{ kind: "path", what: "environment directory", path: dir }];
+  let network;
+  try {
+    network = await planNetwork(config2, id, owner, undo);
+  } catch (error62) {
+    await rm9(dir, { recursive: true, force: true });
+    throw error62;
+  }
+  const machines = planMachines(
+    config2,
+    dir,
+    parseSubnet(network.subnet),
+    Object.fromEntries(images.map((i2) => [i2.name, i2.file]))
+  );
   const now = Date.now();
   const state = {
     version: 1,
@@ -41175,34 +43352,56 @@ async function up(options) {
     configFile: config2.file,
     createdAt: new Date(now).toISOString(),
     expiresAt: new Date(now + options.ttlMs).toISOString(),
-    owner: await processRef(process.pid),
+    owner,
     phase: "starting",
     kernel,
-    subnet: formatSubnet(config2.subnet ?? DEFAULT_SUBNET),
+    network,
     machines,
     images: images.map((i2) => i2.key),
-    undo: [{ kind: "path", what: "environment directory", path: dir }]
+    undo
   };
-  for (const m of machines) await mkdir3(path19.dirname(m.overlay), { recursive: true });
-  await mkdir3(path19.join(dir, "uml"));
+  for (const m of machines) {
+    await mkdir6(path23.dirname(m.overlay), { recursive: true });
+    await mkdir6(m.umlDir, { recursive: true });
+  }
   await writeState(state);
   await timed("machines", () => startSupervisor(state, log2));
   return { state: await readState(dir) ?? state, phases };
 }
+async function planNetwork(config2, id, owner, undo) {
+  if (!config2.host)
+    return { subnet: formatSubnet(config2.subnet ?? DEFAULT_SUBNET), nat: false, nameservers: [] };
+  const lease = await leaseSubnet(id, owner, config2.subnet);
+  undo.push({ kind: "path", what: `lease of ${formatSubnet(lease.subnet)}`, path: lease.file });
+  return {
+    subnet: formatSubnet(lease.subnet),
+    tap: tapName(id),
+    gateway: formatAddress(gateway(lease.subnet)),
+    nat: config2.nat,
+    nameservers: config2.nat ? await hostNameservers() : []
+  };
+}
 async function checkMemorySpace(config2) {
-  const dir = os4.tmpdir();
   const need = config2.machines.reduce((sum, m) => sum + m.memoryBytes, 0);
-  const fs = await statfs2(dir);
-  const free = fs.bavail * fs.bsize;
+  const dir = process.env.TMPDIR;
+  let free;
+  if (dir) {
+    const fs = await statfs2(dir);
+    free = fs.bavail * fs.bsize;
+  } else {
+    const meminfo = await readFile10("/proc/meminfo", "utf8");
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(meminfo)?.[1] ?? 0) * 1024;
+    free = kb("MemAvailable") + kb("SwapFree");
+  }
   if (free < need) {
     throw new UmlenvError(
-      `not enough space in ${dir} for guest memory: ${config2.machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
+      `not enough space in ${dir ?? "memory"} for guest memory: ${config2.machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
       "free space there, point TMPDIR at a larger file system, or lower memory: of the machines"
     );
   }
 }
 async function startSupervisor(state, log) {
-  const out = await open4(path19.join(state.dir, "supervisor.out"), "a", 384);
+  const out = await open4(path23.join(state.dir, "supervisor.out"), "a", 384);
   const child = spawn4(process.execPath, [cliEntry(), "__supervise", state.dir], {
     detached: true,
     stdio: ["ignore", out.fd, out.fd]
@@ -41214,7 +43413,8 @@ async function startSupervisor(state, log) {
     let last;
     conn.on("json", (m) => {
       const e = m;
-      if (e.type === "log") log[e.level](e.tags.length > 1 ? `[${e.tags.slice(1).join(" ")}] ${e.message}` : e.message);
+      if (e.type === "log")
+        log[e.level](e.tags.length > 1 ? `[${e.tags.slice(1).join(" ")}] ${e.message}` : e.message);
       else last = e;
     });
     conn.on("close", () => resolve2(last));
@@ -41225,13 +43425,19 @@ async function startSupervisor(state, log) {
     return;
   }
   if (outcome?.type === "failed") {
+    if (child.exitCode === null && child.signalCode === null) {
+      await Promise.race([new Promise((r) => child.once("exit", r)), sleep(3e3)]);
+    }
     const [message, hint] = outcome.message.split("\nfix: ");
     throw new UmlenvError(message, hint);
   }
-  const output2 = await readFile7(path19.join(state.dir, "supervisor.out"), "utf8").catch(() => "");
+  const output2 = await readFile10(path23.join(state.dir, "supervisor.out"), "utf8").catch(() => "");
   await runUndos(await readState(state.dir) ?? state, log);
-  throw new UmlenvError(`the supervisor of environment ${state.id} died while starting:
-${output2.slice(-2e3)}`, "this is a bug in umlenv; the environment was torn down");
+  throw new UmlenvError(
+    `the supervisor of environment ${state.id} died while starting:
+${output2.slice(-2e3)}`,
+    "this is a bug in umlenv; the environment was torn down"
+  );
 }
 async function waitForControl(state, pid) {
   const end = Date.now() + 1e4;
@@ -41241,10 +43447,16 @@ async function waitForControl(state, pid) {
     } catch (error62) {
       const alive = await processRef(pid);
       if (!alive || Date.now() > end) {
-        const output2 = await readFile7(path19.join(state.dir, "supervisor.out"), "utf8").catch(() => "");
+        const output2 = await readFile10(path23.join(state.dir, "supervisor.out"), "utf8").catch(
+          () => ""
+        );
         await runUndos(state, silentLogger);
-        throw new UmlenvError(`the supervisor of environment ${state.id} did not start:
-${output2.slice(-2e3)}`, "check that node can run " + cliEntry(), { cause: error62 });
+        throw new UmlenvError(
+          `the supervisor of environment ${state.id} did not start:
+${output2.slice(-2e3)}`,
+          "check that node can run " + cliEntry(),
+          { cause: error62 }
+        );
       }
       await sleep(10);
     }
@@ -41273,20 +43485,27 @@ function stderrLogger(level = "info", stream = process.stderr) {
 }
 
 // src/cli/durations.ts
-function parseDuration(text) {
+function parseDuration2(text) {
   const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
   if (!m) throw new InvalidArgumentError(`"${text}" is not a duration such as 90s, 30m, 6h or 14d`);
   return Number(m[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[m[2]];
 }
 
 // src/cli/commands.ts
-import path20 from "node:path";
+import path24 from "node:path";
 function program2() {
-  const cli = new Command("umlenv").description("Fresh, isolated multi-machine test environments on User-Mode Linux").version(VERSION).addOption(new Option("--log-level <level>", "how much to print").choices(["debug", "info", "warn", "error"]).default("info")).enablePositionalOptions().showHelpAfterError();
+  const cli = new Command("umlenv").description("Fresh, isolated multi-machine test environments on User-Mode Linux").version(VERSION).addOption(
+    new Option("--log-level <level>", "how much to print").choices(["debug", "info", "warn", "error"]).default("info")
+  ).enablePositionalOptions().showHelpAfterError();
   const logger = () => stderrLogger(cli.opts().logLevel);
-  const envOption = () => new Option("--env <id>", "environment id (default: from UMLENV_ENV, the CI job, or this directory)");
+  const envOption = () => new Option(
+    "--env <id>",
+    "environment id (default: from UMLENV_ENV, the CI job, or this directory)"
+  );
   const configOption = () => new Option("-f, --file <path>", "config file").default("umlenv.yml");
-  cli.command("up").description("build or restore images, start the switch and boot every machine").addOption(configOption()).addOption(envOption()).addOption(new Option("--ttl <duration>", "tear the environment down after this long").default(6 * 36e5, "6h").argParser(parseDuration)).action(async (o2) => {
+  cli.command("up").description("build or restore images, start the switch and boot every machine").addOption(configOption()).addOption(envOption()).addOption(
+    new Option("--ttl <duration>", "tear the environment down after this long").default(6 * 36e5, "6h").argParser(parseDuration2)
+  ).action(async (o2) => {
     const { state } = await up({ configFile: o2.file, envId: o2.env, ttlMs: o2.ttl, log: logger() });
     process.stdout.write(`${state.id}
 `);
@@ -41298,9 +43517,19 @@ function program2() {
   cli.command("ps").description("list the machines of an environment, or every environment with --all").addOption(envOption()).option("-a, --all", "list every environment on this host").option("--json", "print JSON").action(async (o2) => {
     if (o2.all) return listEnvironments(o2.json);
     const { dir } = await liveEnvironment(environmentId(o2.env));
-    const [status2] = await request(dir, { op: "status" });
+    const [status2] = await request(dir, {
+      op: "status"
+    });
     if (o2.json) return void process.stdout.write(JSON.stringify(status2, null, 2) + "\n");
-    table(["MACHINE", "STATE", "ADDRESS", "BOOT"], status2.machines.map((m) => [m.name, m.state, m.address, m.bootSeconds === void 0 ? "-" : `${m.bootSeconds.toFixed(2)} s`]));
+    table(
+      ["MACHINE", "STATE", "ADDRESS", "BOOT"],
+      status2.machines.map((m) => [
+        m.name,
+        m.state,
+        m.address,
+        m.bootSeconds === void 0 ? "-" : `${m.bootSeconds.toFixed(2)} s`
+      ])
+    );
   });
   cli.command("exec").description("run a command in a machine; its exit code becomes ours").addOption(envOption()).option("-e, --env-var <KEY=VALUE...>", "set an environment variable for the command").option("-w, --workdir <dir>", "working directory in the guest").option("-i, --interactive", "forward stdin even when it is a terminal").argument("<machine>").argument("<command...>").passThroughOptions().action(async (machine, argv, o2) => {
     process.exitCode = await execIn({
@@ -41315,14 +43544,24 @@ function program2() {
     });
   });
   cli.command("shell").description("an interactive shell in a machine").addOption(envOption()).argument("<machine>").action(async (machine, o2) => {
-    if (!process.stdin.isTTY) throw new UmlenvError("umlenv shell needs a terminal on stdin", 'use umlenv exec MACHINE -- sh -c "\u2026" in scripts');
+    if (!process.stdin.isTTY)
+      throw new UmlenvError(
+        "umlenv shell needs a terminal on stdin",
+        'use umlenv exec MACHINE -- sh -c "\u2026" in scripts'
+      );
     const { rows = 24, columns = 80 } = process.stdout;
     process.stdin.setRawMode(true);
     try {
       process.exitCode = await execIn({
         envId: environmentId(o2.env),
         machine,
-        argv: ["script", "-q", "-c", `stty rows ${rows} cols ${columns}; exec bash -l || exec sh -l`, "/dev/null"],
+        argv: [
+          "script",
+          "-q",
+          "-c",
+          `stty rows ${rows} cols ${columns}; exec bash -l || exec sh -l`,
+          "/dev/null"
+        ],
         env: { TERM: process.env.TERM ?? "xterm" },
         stdin: process.stdin,
         stdout: process.stdout,
@@ -41332,34 +43571,98 @@ function program2() {
       process.stdin.setRawMode(false);
     }
   });
-  cli.command("logs").description("print a machine's console log").addOption(envOption()).argument("<machine>").action(async (machine, o2) => {
+  cli.command("logs").description(
+    "print a machine's console log (with its boot script's output), or a service's log"
+  ).addOption(envOption()).option("-s, --service <name>", "print this service's output instead").argument("<machine>").action(async (machine, o2) => {
     const id = environmentId(o2.env);
     const state = await readState(envDir(id));
-    if (!state) throw new UmlenvError(`environment ${id} is not up`, "name another with --env (umlenv ps --all lists them)");
+    if (!state)
+      throw new UmlenvError(
+        `environment ${id} is not up`,
+        "name another with --env (umlenv ps --all lists them)"
+      );
     const plan = state.machines.find((m) => m.name === machine);
-    if (!plan) throw new UmlenvError(`no machine named ${machine} in environment ${id}`, `use one of: ${state.machines.map((m) => m.name).join(", ")}`);
-    process.stdout.write(await readFile8(plan.consoleLog));
+    if (!plan)
+      throw new UmlenvError(
+        `no machine named ${machine} in environment ${id}`,
+        `use one of: ${state.machines.map((m) => m.name).join(", ")}`
+      );
+    if (o2.service) {
+      if (!plan.services.some((s) => s.name === o2.service)) {
+        const names = plan.services.map((s) => s.name).join(", ") || "none";
+        throw new UmlenvError(
+          `machine ${machine} has no service named ${o2.service}`,
+          `its services: ${names}`
+        );
+      }
+      const file2 = path24.join(plan.serviceLogDir, `${o2.service}.log`);
+      return void process.stdout.write(await readFile11(file2).catch(() => Buffer.from("")));
+    }
+    process.stdout.write(await readFile11(plan.consoleLog));
   });
-  cli.command("gc").description("finish the teardown of environments whose owner died or whose time to live passed").action(async () => {
+  cli.command("port").description("print the host address that forwards to a guest port").addOption(envOption()).argument("<machine>").argument("<guest-port>").action(async (machine, guestPort, o2) => {
+    const { state } = await liveEnvironment(environmentId(o2.env));
+    const plan = state.machines.find((m) => m.name === machine);
+    if (!plan)
+      throw new UmlenvError(
+        `no machine named ${machine} in environment ${state.id}`,
+        `use one of: ${state.machines.map((m) => m.name).join(", ")}`
+      );
+    const port = plan.ports.find((p) => p.guestPort === Number(guestPort));
+    if (!port) {
+      const published = plan.ports.map((p) => p.guestPort).join(", ") || "none";
+      throw new UmlenvError(
+        `machine ${machine} does not publish port ${guestPort} (published: ${published})`,
+        `add "HOST_PORT:${guestPort}" to ports: of ${machine}`
+      );
+    }
+    process.stdout.write(`${port.hostAddress}:${port.hostPort}
+`);
+  });
+  cli.command("gc").description(
+    "finish the teardown of environments whose owner died or whose time to live passed"
+  ).action(async () => {
     const collected = await gc(logger());
-    logger().info(collected.length ? `collected ${collected.length} environment(s)` : "nothing to collect");
+    logger().info(
+      collected.length ? `collected ${collected.length} environment(s)` : "nothing to collect"
+    );
     if (collected.some((c3) => c3.errors.length)) process.exitCode = 1;
   });
   const image = cli.command("image").description("manage the local image cache");
   image.command("build").description("build the images a config uses, unless cached").addOption(configOption()).argument("[names...]", "images to build (default: every image the machines use)").action(async (names, o2) => {
     const config2 = await loadConfig(o2.file);
     for (const n2 of names) {
-      if (!config2.images[n2]) throw new UmlenvError(`no image named ${n2} in ${o2.file}`, `use one of: ${Object.keys(config2.images).join(", ")}`);
+      if (!config2.images[n2])
+        throw new UmlenvError(
+          `no image named ${n2} in ${o2.file}`,
+          `use one of: ${Object.keys(config2.images).join(", ")}`
+        );
     }
-    const ready = await ensureImages(await resolveImages(config2, names.length ? names : void 0), new ImageStore(), logger());
-    for (const i2 of ready) process.stdout.write(`${i2.name}	${i2.key}	${i2.built ? "built" : "cached"}
+    const ready = await ensureImages(
+      await resolveImages(config2, names.length ? names : void 0),
+      new ImageStore(),
+      logger()
+    );
+    for (const i2 of ready)
+      process.stdout.write(`${i2.name}	${i2.key}	${i2.built ? "built" : "cached"}
 `);
   });
   image.command("ls").description("list cached images").action(async () => {
     const images = await new ImageStore().list();
-    table(["KEY", "NAME", "SUITE", "DISK", "LAST USED"], images.map((i2) => [i2.key, i2.name, i2.recipe.suite, mib(i2.usedBytes), i2.lastUsed.toISOString()]));
+    table(
+      ["KEY", "NAME", "SUITE", "DISK", "LAST USED"],
+      images.map((i2) => [
+        i2.key,
+        i2.name,
+        i2.recipe.suite,
+        mib(i2.usedBytes),
+        i2.lastUsed.toISOString()
+      ])
+    );
   });
-  image.command("prune").description("remove cached images not used recently and not used by a live environment").addOption(new Option("--older-than <duration>", "remove images last used before this").default(14 * 864e5, "14d").argParser(parseDuration)).option("--all", "remove every image no live environment uses").action(async (o2) => {
+  image.command("prune").description("remove cached images not used recently and not used by a live environment").addOption(
+    new Option("--older-than <duration>", "remove images last used before this").default(14 * 864e5, "14d").argParser(parseDuration2)
+  ).option("--all", "remove every image no live environment uses").action(async (o2) => {
     const store = new ImageStore();
     const inUse = /* @__PURE__ */ new Set();
     for (const dir of await listEnvDirs()) {
@@ -41367,21 +43670,32 @@ function program2() {
       if (s && await isAlive(s.owner)) s.images.forEach((k) => inUse.add(k));
     }
     for (const i2 of await store.list()) {
-      if (inUse.has(i2.key) || !o2.all && Date.now() - i2.lastUsed.getTime() < o2.olderThan) continue;
+      if (inUse.has(i2.key) || !o2.all && Date.now() - i2.lastUsed.getTime() < o2.olderThan)
+        continue;
       await store.remove(i2.key);
       process.stdout.write(`removed ${i2.key} (${i2.name})
 `);
     }
   });
+  cli.command("kernel").description("the minimal UML kernel").command("build").description(
+    "build umlenv's minimal UML kernel from Debian's source, once per source and config"
+  ).action(async () => {
+    process.stdout.write(`${await buildKernel(logger())}
+`);
+  });
   cli.command("schema").description("print the JSON Schema of umlenv.yml").action(() => void process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + "\n"));
-  cli.command("__supervise", { hidden: true }).argument("<dir>").action((dir) => supervise(path20.resolve(dir)));
+  cli.command("__supervise", { hidden: true }).argument("<dir>").action((dir) => supervise(path24.resolve(dir)));
   return cli;
 }
 function parseEnvVars(pairs) {
   const env = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
-    if (eq < 1) throw new UmlenvError(`--env-var ${JSON.stringify(pair)} is not KEY=VALUE`, "write it as -e NAME=value");
+    if (eq < 1)
+      throw new UmlenvError(
+        `--env-var ${JSON.stringify(pair)} is not KEY=VALUE`,
+        "write it as -e NAME=value"
+      );
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
@@ -41390,14 +43704,26 @@ async function listEnvironments(json2) {
   const rows = [];
   for (const dir of await listEnvDirs()) {
     const s = await readState(dir);
-    if (s) rows.push({ id: s.id, phase: await isAlive(s.owner) ? s.phase : "orphaned", machines: s.machines.length, createdAt: s.createdAt });
+    if (s)
+      rows.push({
+        id: s.id,
+        phase: await isAlive(s.owner) ? s.phase : "orphaned",
+        machines: s.machines.length,
+        createdAt: s.createdAt
+      });
   }
   if (json2) return void process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
-  table(["ENVIRONMENT", "PHASE", "MACHINES", "CREATED"], rows.map((r) => [r.id, r.phase, String(r.machines), r.createdAt]));
+  table(
+    ["ENVIRONMENT", "PHASE", "MACHINES", "CREATED"],
+    rows.map((r) => [r.id, r.phase, String(r.machines), r.createdAt])
+  );
 }
 function table(header, rows) {
   const widths = header.map((h2, i2) => Math.max(h2.length, ...rows.map((r) => r[i2].length)));
-  for (const row of [header, ...rows]) process.stdout.write(row.map((c3, i2) => c3.padEnd(widths[i2])).join("  ").trimEnd() + "\n");
+  for (const row of [header, ...rows])
+    process.stdout.write(
+      row.map((c3, i2) => c3.padEnd(widths[i2])).join("  ").trimEnd() + "\n"
+    );
 }
 
 // src/cli.ts

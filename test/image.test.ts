@@ -14,7 +14,9 @@ function umlenv(args: string[], env: Record<string, string>) {
 async function processesMentioning(text: string): Promise<number[]> {
   const found: number[] = [];
   for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
-    const cmdline = await import('node:fs/promises').then((fs) => fs.readFile(`/proc/${pid}/cmdline`, 'utf8')).catch(() => '');
+    const cmdline = await import('node:fs/promises')
+      .then((fs) => fs.readFile(`/proc/${pid}/cmdline`, 'utf8'))
+      .catch(() => '');
     if (cmdline.includes(text) && Number(pid) !== process.pid) found.push(Number(pid));
   }
   return found;
@@ -42,7 +44,10 @@ describe.skipIf(!root)('image cache (needs root: builds run debootstrap)', () =>
     env = { UMLENV_CACHE_DIR: cache, UMLENV_STATE_DIR: path.join(work, 'state') };
     config = path.join(work, 'umlenv.yml');
     // A setup script proves image-time provisioning runs inside the new root.
-    await writeFile(config, 'images:\n  tiny:\n    setup: echo built-by-setup > /etc/umlenv-test-marker\nmachines:\n  one:\n');
+    await writeFile(
+      config,
+      'images:\n  tiny:\n    setup: echo built-by-setup > /etc/umlenv-test-marker\nmachines:\n  one:\n',
+    );
   });
 
   afterAll(async () => {
@@ -54,10 +59,17 @@ describe.skipIf(!root)('image cache (needs root: builds run debootstrap)', () =>
     await execa('mkdir', ['-p', small]);
     await execa('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', small]);
     try {
-      const r = await umlenv(['image', 'build', '-f', config], { ...env, UMLENV_CACHE_DIR: path.join(small, 'cache') });
+      const r = await umlenv(['image', 'build', '-f', config], {
+        ...env,
+        UMLENV_CACHE_DIR: path.join(small, 'cache'),
+      });
       expect(r.exitCode).toBe(1);
-      expect(r.stderr).toMatch(/not enough disk space to build an image in .*small\/cache\/images: \d+ MiB free, about \d+ MiB needed/);
-      expect(r.stderr).toMatch(/fix: free disk space \(umlenv image prune removes unused images\), or set UMLENV_CACHE_DIR/);
+      expect(r.stderr).toMatch(
+        /not enough disk space to build an image in .*small\/cache\/images: \d+ MiB free, about \d+ MiB needed/,
+      );
+      expect(r.stderr).toMatch(
+        /fix: free disk space \(umlenv image prune removes unused images\), or set UMLENV_CACHE_DIR/,
+      );
       expect(await readdir(small)).toEqual([]);
     } finally {
       await execa('umount', [small]);
@@ -65,18 +77,34 @@ describe.skipIf(!root)('image cache (needs root: builds run debootstrap)', () =>
   });
 
   it('never publishes an interrupted build and leaves no build process behind', async () => {
-    const child = execa(process.execPath, [CLI, 'image', 'build', '-f', config], { env, reject: false });
+    const child = execa(process.execPath, [CLI, 'image', 'build', '-f', config], {
+      env,
+      reject: false,
+    });
     const imagesDir = path.join(cache, 'images');
-    const scratch = await until('the build to start bootstrapping', async () => {
-      const entries = await readdir(imagesDir).catch(() => []);
-      const dir = entries.find((e) => e.startsWith('.build-'));
-      if (!dir) return undefined;
-      const root = path.join(imagesDir, dir, 'root');
-      return (await stat(path.join(root, 'var')).then(() => true, () => false)) ? path.join(imagesDir, dir) : undefined;
-    }, 60_000);
+    const scratch = await until(
+      'the build to start bootstrapping',
+      async () => {
+        const entries = await readdir(imagesDir).catch(() => []);
+        const dir = entries.find((e) => e.startsWith('.build-'));
+        if (!dir) return undefined;
+        const root = path.join(imagesDir, dir, 'root');
+        return (await stat(path.join(root, 'var')).then(
+          () => true,
+          () => false,
+        ))
+          ? path.join(imagesDir, dir)
+          : undefined;
+      },
+      60_000,
+    );
     child.kill('SIGKILL');
     await child;
-    await until('every build process to exit', async () => ((await processesMentioning(scratch)).length ? undefined : true), 10_000);
+    await until(
+      'every build process to exit',
+      async () => ((await processesMentioning(scratch)).length ? undefined : true),
+      10_000,
+    );
     expect((await readdir(imagesDir)).filter((e) => e.endsWith('.img'))).toEqual([]);
   });
 
@@ -108,6 +136,8 @@ describe.skipIf(!root)('image cache (needs root: builds run debootstrap)', () =>
     expect(kept.stdout).toBe('');
     const pruned = await umlenv(['image', 'prune', '--all'], env);
     expect(pruned.stdout.trim()).toBe(`removed ${key} (tiny)`);
-    expect((await readdir(path.join(cache, 'images'))).filter((e) => !e.startsWith('.'))).toEqual([]);
+    expect((await readdir(path.join(cache, 'images'))).filter((e) => !e.startsWith('.'))).toEqual(
+      [],
+    );
   });
 });

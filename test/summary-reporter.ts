@@ -11,6 +11,8 @@ export default class SummaryReporter implements Reporter {
       }
       if (m.state() === 'failed' && ![...m.children.allTests()].length) count.failed++;
     }
-    process.stdout.write(`\n${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`);
+    process.stdout.write(
+      `\n${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`,
+    );
   }
 }

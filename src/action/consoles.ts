@@ -4,6 +4,7 @@ import type { EnvState } from '../environment/state.js';
 import type { MachineStatus } from '../environment/supervisor.js';
 import { isAlive } from '../host/process.js';
 
+/** A machine whose console the post step shows, and why. */
 export interface FailedMachine {
   name: string;
   reason: string;

@@ -15,6 +15,7 @@ export const INPUT_DEFAULTS = {
   'log-level': 'info',
 } as const;
 
+/** An input's name as in action.yml (and, upper-cased, in INPUT_<NAME>). */
 export type InputName = keyof typeof INPUT_DEFAULTS;
 
 /** The inputs, checked and typed; nothing is created before they all parse. */

@@ -37,7 +37,7 @@ describe('action outputs', () => {
       ['web', '10.224.0.3', '127.0.0.1:18080 → 8080, 0.0.0.0:18443 → 443'],
     ]);
     expect(phaseRows({ restore: 0.04, machines: 1.26, custom: 2 }).slice(1)).toEqual([
-      ['restore images from the CI cache', '0.0'],
+      ['look for images on this box and in the CI cache', '0.0'],
       ['start the switch and boot the machines', '1.3'],
       ['custom', '2.0'],
     ]);

@@ -12,6 +12,7 @@ export interface ActionOutputs {
 /** A row of core.summary.addTable: plain cells or header cells. */
 export type SummaryTableRow = (string | { data: string; header?: boolean })[];
 
+// The outputs of a started environment; addresses lose their prefix, as workflows use them bare.
 export function actionOutputs(state: EnvState): ActionOutputs {
   const addresses: Record<string, string> = {};
   const ports: Record<string, Record<string, string>> = {};
@@ -40,7 +41,7 @@ export function machineRows(state: EnvState): SummaryTableRow[] {
 
 /** What each timed phase did, for people reading the summary. */
 export const PHASE_LABELS: Record<string, string> = {
-  restore: 'restore images from the CI cache',
+  restore: 'look for images on this box and in the CI cache',
   gc: 'collect dead environments',
   images: 'build or find images',
   machines: 'start the switch and boot the machines',

@@ -49,10 +49,10 @@ async function post(): Promise<void> {
   }
   if (saved.wrapperDir) await rm(saved.wrapperDir, { recursive: true, force: true });
   const store = new ImageStore();
-  const remote = remoteCache(saved.cache ?? false, store, log);
   const built: string[] = [];
   for (const key of saved.missingImages ?? []) if (await store.has(key)) built.push(key);
-  if (remote && built.length) {
+  const remote = built.length ? remoteCache(saved.cache ?? false, store, log) : undefined;
+  if (remote) {
     await timed('save', () =>
       log.group('Save new images to the CI cache', () => saveImages(built, store, remote, log)),
     );
@@ -78,7 +78,13 @@ async function finishEnvironment(saved: ActionState, log: Logger): Promise<void>
   const failure = saved.outcome !== 'up' || failed.length > 0;
   if (state && failure && saved.keepOnFailure) return keep(state, failed.length);
   const removed = await log.group(`Tear down environment ${id}`, () => down(id, log));
-  if (!removed) core.info(`Environment ${id} was not up: nothing to tear down`);
+  if (removed) return;
+  if (saved.outcome !== 'failed')
+    return core.info(`Environment ${id} was not up: nothing to tear down`);
+  core.info(
+    `Environment ${id} is already gone: umlenv removes an environment that fails to start, ` +
+      `console logs too${saved.keepOnFailure ? ', so keep-on-failure has nothing to keep' : ''}; the error above ends with the last console lines`,
+  );
 }
 
 function keep(state: EnvState, failedCount: number): void {

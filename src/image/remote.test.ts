@@ -136,4 +136,12 @@ describe('GitHubImageCache', () => {
     expect(await github.restore('bookworm-ffffffffffffffff')).toBe(false);
     await expect(stat(path.join(temp, 'umlenv-image-cache', KEY))).rejects.toThrow();
   });
+
+  it('fails a save that the service did not store', async () => {
+    const store = new ImageStore(path.join(work, 'a'));
+    await publishedImage(store);
+    const refusing = { ...fakeService(new Map()), saveCache: async () => -1 };
+    const github = new GitHubImageCache(store, silentLogger, refusing, work);
+    await expect(github.save(KEY)).rejects.toThrow(/did not store it/);
+  });
 });

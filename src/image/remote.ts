@@ -173,7 +173,11 @@ export class GitHubImageCache implements RemoteImageCache {
     await mkdir(dir, { recursive: true });
     try {
       await packImage(this.store, key, dir);
-      await this.service.saveCache([dir], GitHubImageCache.cacheKey(key));
+      // saveCache logs its own reason and returns -1 when the service did not take the entry.
+      if ((await this.service.saveCache([dir], GitHubImageCache.cacheKey(key))) === -1)
+        throw new Error(
+          "GitHub's cache service did not store it (its reason is in the line above)",
+        );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
