@@ -15,6 +15,8 @@ packages=(
   iptables
   util-linux        # taskset
   zstd
+  groovy            # Groovy 2.4, which runs the Jenkins step's tests (test/jenkins.test.ts)
+  default-jre-headless  # the Java that groovy starts with (/usr/lib/jvm/default-java)
 )
 
 if [ "$(id -u)" -ne 0 ]; then
