@@ -15,6 +15,8 @@ packages=(
   iptables
   util-linux        # taskset
   zstd
+  linux-source-6.1  # the minimal kernel is built from it (umlenv kernel build)
+  build-essential flex bison bc  # what building a UML kernel needs
   groovy            # Groovy 2.4, which runs the Jenkins step's tests (test/jenkins.test.ts)
   default-jre-headless  # the Java that groovy starts with (/usr/lib/jvm/default-java)
 )
