@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/spec.js';
 import { formatAddress, machineAddresses, parseSubnet, type Subnet } from '../network/ipv4.js';
 import { macFor, type MachinePlan } from '../machine/cmdline.js';
 

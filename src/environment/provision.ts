@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Condition } from '../config/load.js';
+import type { Condition } from '../config/spec.js';
 import { UmlenvError } from '../errors.js';
 import { sleep } from '../host/process.js';
 import { seconds, type Logger } from '../log/logger.js';

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig, type Config } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/spec.js';
 import { UmlenvError } from '../errors.js';
 import { isAlive, processRef, sleep, type ProcessRef } from '../host/process.js';
 import { requireTool } from '../host/tools.js';

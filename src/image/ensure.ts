@@ -1,4 +1,4 @@
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/spec.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { buildImage, prepareBuild } from './build.js';
 import { hostMirror } from './mirror.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { ImageSpec } from '../config/load.js';
+import type { ImageSpec } from '../config/spec.js';
 import { guestFile } from '../paths.js';
 
 /** Bump when the way images are made changes, so old cache entries are not reused. */

@@ -1,4 +1,4 @@
-import type { HealthSpec, MachineSpec, PortSpec, ServiceSpec, ShareSpec } from '../config/load.js';
+import type { HealthSpec, MachineSpec, PortSpec, ServiceSpec, ShareSpec } from '../config/spec.js';
 
 /** Everything needed to start one machine, fixed before it boots. */
 export interface MachinePlan {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { PortSpec } from '../config/load.js';
+import type { PortSpec } from '../config/spec.js';
 import { UmlenvError } from '../errors.js';
 
 export interface PublishedPort {
