@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { configJsonSchema } from '../config/schema.js';
 import { UmlenvError } from '../errors.js';
 import { down, gc } from '../environment/down.js';
@@ -12,14 +11,13 @@ import { supervise } from '../environment/supervisor.js';
 import type { MachineStatus } from '../environment/supervisor.js';
 import { up } from '../environment/up.js';
 import { isAlive } from '../host/process.js';
-import { ensureImages, resolveImages } from '../image/ensure.js';
-import { ImageStore } from '../image/store.js';
 import { buildKernel } from '../kernel/build.js';
-import { mib } from '../config/size.js';
 import { stderrLogger } from '../log/stderr.js';
 import type { Level } from '../log/logger.js';
 import { VERSION } from '../paths.js';
 import { parseDuration } from './durations.js';
+import { addImageCommands } from './images.js';
+import { table } from './table.js';
 import path from 'node:path';
 
 /** The `umlenv` command line; each action returns the process exit code. */
@@ -221,68 +219,7 @@ export function program(): Command {
       if (collected.some((c) => c.errors.length)) process.exitCode = 1;
     });
 
-  const image = cli.command('image').description('manage the local image cache');
-  image
-    .command('build')
-    .description('build the images a config uses, unless cached')
-    .addOption(configOption())
-    .argument('[names...]', 'images to build (default: every image the machines use)')
-    .action(async (names: string[], o) => {
-      const config = await loadConfig(o.file);
-      for (const n of names) {
-        if (!config.images[n])
-          throw new UmlenvError(
-            `no image named ${n} in ${o.file}`,
-            `use one of: ${Object.keys(config.images).join(', ')}`,
-          );
-      }
-      const ready = await ensureImages(
-        await resolveImages(config, names.length ? names : undefined),
-        new ImageStore(),
-        logger(),
-      );
-      for (const i of ready)
-        process.stdout.write(`${i.name}\t${i.key}\t${i.built ? 'built' : 'cached'}\n`);
-    });
-  image
-    .command('ls')
-    .description('list cached images')
-    .action(async () => {
-      const images = await new ImageStore().list();
-      table(
-        ['KEY', 'NAME', 'SUITE', 'DISK', 'LAST USED'],
-        images.map((i) => [
-          i.key,
-          i.name,
-          i.recipe.suite,
-          mib(i.usedBytes),
-          i.lastUsed.toISOString(),
-        ]),
-      );
-    });
-  image
-    .command('prune')
-    .description('remove cached images not used recently and not used by a live environment')
-    .addOption(
-      new Option('--older-than <duration>', 'remove images last used before this')
-        .default(14 * 864e5, '14d')
-        .argParser(parseDuration),
-    )
-    .option('--all', 'remove every image no live environment uses')
-    .action(async (o) => {
-      const store = new ImageStore();
-      const inUse = new Set<string>();
-      for (const dir of await listEnvDirs()) {
-        const s = await readState(dir);
-        if (s && (await isAlive(s.owner))) s.images.forEach((k) => inUse.add(k));
-      }
-      for (const i of await store.list()) {
-        if (inUse.has(i.key) || (!o.all && Date.now() - i.lastUsed.getTime() < o.olderThan))
-          continue;
-        await store.remove(i.key);
-        process.stdout.write(`removed ${i.key} (${i.name})\n`);
-      }
-    });
+  addImageCommands(cli, logger, configOption);
 
   cli
     .command('kernel')
@@ -338,15 +275,4 @@ async function listEnvironments(json: boolean): Promise<void> {
     ['ENVIRONMENT', 'PHASE', 'MACHINES', 'CREATED'],
     rows.map((r) => [r.id, r.phase, String(r.machines), r.createdAt]),
   );
-}
-
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const row of [header, ...rows])
-    process.stdout.write(
-      row
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd() + '\n',
-    );
 }
