@@ -22,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          // Debian's stock kernel, even where a minimal one is built (the default then).
+          env: { UMLENV_KERNEL: 'stock' },
           sequence: { groupOrder: 1 },
           ...integration,
         },
