@@ -9,9 +9,20 @@ import { describeError } from '../src/errors.js';
 import { cliEntry } from '../src/paths.js';
 import { byHand } from './byhand.js';
 import { exampleColdUp, exampleWarmUps } from './example.js';
+import {
+  KERNELS,
+  SCALE,
+  kernelExample,
+  kernelScale,
+  prepareKernel,
+  writeKernelConfigs,
+  type KernelConfigs,
+  type KernelName,
+  type KernelResult,
+} from './kernels.js';
 import { bareBoots, coldBuild, imageUnderTest, plainDebootstrap, warmUps } from './measure.js';
 import { checks, renderTable, summarizeBoots, summarizeUps, type Results } from './report.js';
-import { cleanUpPending, distIsStale, progress } from './support.js';
+import { cleanUpPending, distIsStale, progress, withTempDir } from './support.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -20,7 +31,8 @@ const EXAMPLE = path.join(ROOT, 'examples', 'api-frontend', 'umlenv.yml');
 const USAGE = `usage: npm run bench -- [--runs N] [--skip-cold] [--json-only]
   --runs N     runs per timed step whose median is reported (default 5)
   --skip-cold  skip the cold image build, plain debootstrap, the api-frontend cold up and
-               its machines made by hand (three debootstraps: several minutes)
+               its machines made by hand (three debootstraps: several minutes), and the
+               minimal kernel's rows when it is not built yet (its build: 7-18 minutes)
   --json-only  print the JSON result on stdout instead of the table
 `;
 
@@ -68,7 +80,8 @@ async function step<T>(r: Results, name: string, fn: () => Promise<T>): Promise<
   }
 }
 
-// Every measurement in order: the warm ones first, then the slow cold ones.
+// Every measurement in order: the warm ones first, then the slow cold ones, then both kernels
+// (last, so that a minimal kernel built there cannot change the kernel of the rows before).
 async function measure(r: Results): Promise<void> {
   r.distStale = await distIsStale(path.join(ROOT, 'src'));
   if (r.distStale)
@@ -86,6 +99,39 @@ async function measure(r: Results): Promise<void> {
     r.debootstrap = await step(r, 'plain debootstrap', () => plainDebootstrap(CONFIG));
   }
   await measureExample(r);
+  await measureKernels(r);
+}
+
+// The stock and the minimal kernel on configs written into a temp dir, removed afterwards.
+async function measureKernels(r: Results): Promise<void> {
+  const kernels: NonNullable<Results['kernels']> = {};
+  r.kernels = kernels;
+  await withTempDir('kernels', async (dir) => {
+    const configs = await step(r, 'kernel configs', () => writeKernelConfigs(CONFIG, dir));
+    if (!configs) return;
+    for (const kernel of KERNELS) kernels[kernel] = await measureKernel(r, kernel, configs);
+  });
+}
+
+// One kernel: make it usable (maybe build it), then the example and the scaling rows.
+async function measureKernel(
+  r: Results,
+  kernel: KernelName,
+  configs: KernelConfigs,
+): Promise<KernelResult> {
+  const { runs, skipCold } = r.options;
+  const k: KernelResult = { kernel, scale: {} };
+  const name = `${kernel} kernel`;
+  const ready = await step(r, name, () => prepareKernel(kernel, configs.example, skipCold));
+  if (!ready || ready.skipped) return { ...k, ...ready };
+  Object.assign(k, ready);
+  k.example = await step(r, `${name}: example`, () => kernelExample(kernel, configs.example, runs));
+  for (const n of SCALE) {
+    k.scale[n] = await step(r, `${name}: ${n} machines`, () =>
+      kernelScale(kernel, configs.scale[n], n, runs),
+    );
+  }
+  return k;
 }
 
 // The api-frontend example: warm ups on the cached image, then its cold up and the by-hand way.

@@ -230,7 +230,9 @@ async function overlaySizes(state: EnvState): Promise<Record<string, number>> {
 // Proportional set size of the environment's guest processes. UML's kernel process and its
 // I/O helpers share one address space (clone with CLONE_VM), and each of their smaps_rollup
 // reports that whole space, so processes with identical maps and usage are counted once.
-async function pssBytes(markers: string[]): Promise<{ perSpace: number; perProcess: number }> {
+export async function pssBytes(
+  markers: string[],
+): Promise<{ perSpace: number; perProcess: number }> {
   const spaces = new Map<string, number>();
   let perProcess = 0;
   const pids = (await Promise.all(markers.map((m) => findByArgument(m)))).flat();

@@ -8,6 +8,7 @@ import {
 } from './measure.js';
 import type { ByHand } from './byhand.js';
 import type { ExampleUp, ExampleUpSummary } from './example.js';
+import { SCALE, type KernelName, type KernelResult } from './kernels.js';
 import { median } from './support.js';
 
 /** The targets umlenv promises, in one place so the table and the JSON agree. */
@@ -18,6 +19,13 @@ export const TARGETS = {
   overlayBytes: 2 ** 20,
   /** The api-frontend example's warm up against making its machines by hand. */
   exampleSpeedup: 20,
+  /** Checked on umlenv's minimal kernel; the stock kernel's numbers stand beside them. */
+  minimal: {
+    exampleUpSeconds: 1.0,
+    tenUpSeconds: 2.5,
+    downSeconds: 0.3,
+    pssBytesPerMachine: 20 * 2 ** 20,
+  },
 };
 
 export interface UpSummary {
@@ -32,7 +40,16 @@ export interface UpSummary {
 }
 
 export interface Check {
-  id: 'up' | 'down' | 'overlay' | 'cold' | 'example';
+  id:
+    | 'up'
+    | 'down'
+    | 'overlay'
+    | 'cold'
+    | 'example'
+    | 'minimal-up'
+    | 'minimal-ten'
+    | 'minimal-down'
+    | 'minimal-memory';
   value: number;
   limit: number;
   pass: boolean;
@@ -63,6 +80,8 @@ export interface Results {
   coldBuild?: ColdBuild;
   debootstrap?: Debootstrap;
   apiFrontend?: ApiFrontend;
+  /** Both guest kernels side by side, forced with UMLENV_KERNEL. */
+  kernels?: Partial<Record<KernelName, KernelResult>>;
   checks: Check[];
   errors: { step: string; message: string }[];
 }
@@ -104,7 +123,20 @@ export function checks(r: Results): Check[] {
   if (warmUp && byHand) {
     add('example', warmUp.upSeconds, byHand.totalSeconds / TARGETS.exampleSpeedup);
   }
-  return out;
+  return [...out, ...minimalChecks(r.kernels?.minimal)];
+}
+
+// The minimal kernel's targets: the example's up, down and memory, and ten machines' up.
+function minimalChecks(k?: KernelResult): Check[] {
+  const t = TARGETS.minimal;
+  const check = (id: Check['id'], value: number | undefined, limit: number): Check[] =>
+    value === undefined ? [] : [{ id, value, limit, pass: value <= limit }];
+  return [
+    ...check('minimal-up', k?.example?.upSeconds, t.exampleUpSeconds),
+    ...check('minimal-ten', k?.scale[10]?.upSeconds, t.tenUpSeconds),
+    ...check('minimal-down', k?.example?.downSeconds, t.downSeconds),
+    ...check('minimal-memory', k?.example?.pssBytesPerMachine, t.pssBytesPerMachine),
+  ];
 }
 
 type Row = [measurement: string, value: string, target: string, result: string];
@@ -247,6 +279,122 @@ function failedOr(r: Results, step: string): string {
   return r.errors.some((e) => e.step === step) ? 'ERROR (see below)' : 'not measured';
 }
 
+type KernelRow = [
+  measurement: string,
+  minimal: string,
+  stock: string,
+  target: string,
+  result: string,
+];
+
+// One kernel's cell: its value, or why there is none.
+function kernelCell(
+  r: Results,
+  kernel: KernelName,
+  step: string,
+  value: (k: KernelResult) => string | undefined,
+): string {
+  const k = r.kernels?.[kernel];
+  if (k?.skipped) return k.skipped;
+  const v = k && value(k);
+  if (v !== undefined) return v;
+  const failed = [kernel + ' kernel', `${kernel} kernel: ${step}`];
+  return r.errors.some((e) => failed.includes(e.step)) ? 'ERROR (see below)' : 'not measured';
+}
+
+// A row with both kernels' values; the target, when there is one, is the minimal kernel's.
+function kernelRow(
+  r: Results,
+  measurement: string,
+  step: string,
+  value: (k: KernelResult) => string | undefined,
+  target?: [limit: string, id: Check['id']],
+): KernelRow {
+  const [minimal, stock] = (['minimal', 'stock'] as const).map((kernel) =>
+    kernelCell(r, kernel, step, value),
+  );
+  return [measurement, minimal, stock, target?.[0] ?? '-', target ? verdict(r, target[1]) : '-'];
+}
+
+// The kernel file each one used, and the build when this bench made the minimal kernel.
+function kernelFileRow(r: Results): KernelRow {
+  return kernelRow(r, 'kernel file', 'example', (k) => {
+    if (!k.kernelFile) return undefined;
+    return k.buildSeconds === undefined
+      ? k.kernelFile
+      : `${k.kernelFile} (built, ${secs(k.buildSeconds)})`;
+  });
+}
+
+// How `up` grows with the number of machines, and what one more machine costs.
+function scaleRows(r: Results): KernelRow[] {
+  const t = TARGETS.minimal;
+  const rows = SCALE.map((n) => {
+    const what = n >= 10 ? '1 run' : `median of ${r.options.runs}`;
+    const target: [string, Check['id']] | undefined =
+      n === 10 ? [`≤ ${secs(t.tenUpSeconds)}`, 'minimal-ten'] : undefined;
+    const value = (k: KernelResult) => k.scale[n] && secs(k.scale[n]!.upSeconds);
+    return kernelRow(
+      r,
+      `umlenv up, ${n} machine${n === 1 ? '' : 's'} (${what})`,
+      `${n} machines`,
+      value,
+      target,
+    );
+  });
+  const [first, last] = [SCALE[0], SCALE.at(-1)!];
+  const perMachine = (k: KernelResult) => {
+    const [a, b] = [k.scale[first]?.upSeconds, k.scale[last]?.upSeconds];
+    return a === undefined || b === undefined ? undefined : secs((b - a) / (last - first));
+  };
+  const label = `  up time per extra machine (${first} → ${last})`;
+  return [...rows, kernelRow(r, label, `${last} machines`, perMachine)];
+}
+
+// The three-machine example on each kernel: up to every machine ready, down, idle memory.
+function kernelExampleRows(r: Results): KernelRow[] {
+  const t = TARGETS.minimal;
+  const runs = `median of ${r.options.runs}`;
+  return [
+    kernelRow(
+      r,
+      `three-machine example up, all ready (${runs})`,
+      'example',
+      (k) => k.example && secs(k.example.upSeconds),
+      [`≤ ${secs(t.exampleUpSeconds)}`, 'minimal-up'],
+    ),
+    kernelRow(
+      r,
+      `three-machine example down (${runs})`,
+      'example',
+      (k) => k.example && secs(k.example.downSeconds),
+      [`≤ ${secs(t.downSeconds)}`, 'minimal-down'],
+    ),
+    kernelRow(
+      r,
+      'host memory per idle machine (PSS)',
+      'example',
+      (k) => k.example && mib(k.example.pssBytesPerMachine),
+      [`≤ ${mib(t.pssBytesPerMachine)}`, 'minimal-memory'],
+    ),
+  ];
+}
+
+// Pads the cells of a header and its rows into a markdown table.
+function table(all: string[][]): string[] {
+  const widths = all[0].map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(all[0]), line(widths.map((w) => '-'.repeat(w))), ...all.slice(1).map(line)];
+}
+
+// The kernel comparison as a table of its own: the minimal kernel's column carries the targets.
+function kernelTable(r: Results): string[] {
+  if (!r.kernels) return [];
+  const header = ['kernels (UMLENV_KERNEL)', 'minimal', 'stock', 'target (minimal)', 'result'];
+  const rows = [kernelFileRow(r), ...kernelExampleRows(r), ...scaleRows(r)];
+  return ['', ...table([header, ...rows])];
+}
+
 /** The human report: a padded table, then the errors in full. */
 export function renderTable(r: Results): string {
   const upOrError = r.up
@@ -262,13 +410,10 @@ export function renderTable(r: Results): string {
       ]
     : [];
   const rows: Row[] = [...bootRows(r), ...upOrError, ...imageRows(r), ...example];
-  const all: Row[] = [['measurement', 'value', 'target', 'result'], ...rows];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((row) => row[i].length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  const lines = [line(all[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const lines = table([['measurement', 'value', 'target', 'result'], ...rows]);
   const notes = [`medians of ${r.options.runs} runs; image ${r.image?.key ?? '?'}`];
   notes.push(`${r.host.cpus} CPUs, host kernel ${r.host.release}, node ${r.host.node}`);
   if (r.distStale) notes.push('warning: dist/cli.js is older than src/; run npm run build');
   const errors = r.errors.map((e) => `error in ${e.step}: ${e.message}`);
-  return [...lines, '', ...notes, ...errors].join('\n') + '\n';
+  return [...lines, ...kernelTable(r), '', ...notes, ...errors].join('\n') + '\n';
 }

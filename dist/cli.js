@@ -43304,13 +43304,13 @@ async function up(options) {
   };
   const config2 = await loadConfig(options.configFile);
   const id = environmentId(options.envId);
-  const kernel = await chooseKernel(config2.kernel, log);
   for (const tool of ["uml_switch", "bwrap", "taskset"]) await requireTool(tool, "to run machines");
   if (config2.host) {
     requireNetAdmin();
     for (const tool of ["ip", "iptables", "iptables-save"])
       await requireTool(tool, "to link machines to the host");
   }
+  const kernel = await chooseKernel(config2.kernel, log);
   await checkMemorySpace(config2);
   await timed("gc", () => gc(log));
   const dir = envDir(id);

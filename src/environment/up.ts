@@ -55,13 +55,13 @@ export async function up(options: UpOptions): Promise<UpResult> {
   };
   const config = await loadConfig(options.configFile);
   const id = environmentId(options.envId);
-  const kernel = await chooseKernel(config.kernel, log);
   for (const tool of ['uml_switch', 'bwrap', 'taskset']) await requireTool(tool, 'to run machines');
   if (config.host) {
     requireNetAdmin();
     for (const tool of ['ip', 'iptables', 'iptables-save'])
       await requireTool(tool, 'to link machines to the host');
   }
+  const kernel = await chooseKernel(config.kernel, log);
   await checkMemorySpace(config);
   await timed('gc', () => gc(log));
   const dir = envDir(id);
