@@ -1,4 +1,5 @@
 // The api-frontend machines made the way users do it today without umlenv, timed once.
+import { setupSandbox } from '../src/image/build.js';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type Config, type MachineSpec } from '../src/config/load.js';
@@ -102,38 +103,7 @@ function mkfsArgs(root: string, image: string, recipe: Recipe): string[] {
 async function runSetup(root: string, script: string): Promise<void> {
   const policy = path.join(root, 'usr', 'sbin', 'policy-rc.d');
   await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
-  const args = [
-    '--die-with-parent',
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--cap-add',
-    'ALL',
-    '--bind',
-    root,
-    '/',
-    '--proc',
-    '/proc',
-    '--dev',
-    '/dev',
-    '--perms',
-    '1777',
-    '--tmpfs',
-    '/dev/shm',
-    '--tmpfs',
-    '/run',
-    '--tmpfs',
-    '/tmp',
-    '--ro-bind',
-    '/etc/resolv.conf',
-    '/etc/resolv.conf',
-    '--setenv',
-    'DEBIAN_FRONTEND',
-    'noninteractive',
-    '--',
-    '/bin/sh',
-    '-euc',
-    script,
-  ];
+  const args = setupSandbox(root, script);
   await withCleanup(
     () => rm(policy, { force: true }),
     () => runTool(['bwrap', args]),

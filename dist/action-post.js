@@ -31488,6 +31488,20 @@ var silentLogger = sinkLogger(() => {
 function seconds(ms) {
   return `${(ms / 1e3).toFixed(ms < 1e3 ? 2 : 1)} s`;
 }
+function phaseTimer() {
+  const phases = {};
+  return {
+    phases,
+    async phase(name, fn) {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        phases[name] = (Date.now() - t0) / 1e3;
+      }
+    }
+  };
+}
 
 // src/environment/control.ts
 import net from "node:net";
@@ -79316,15 +79330,7 @@ async function post() {
   if (saved.stateDir) process.env.UMLENV_STATE_DIR = saved.stateDir;
   if (saved.cacheDir) process.env.UMLENV_CACHE_DIR = saved.cacheDir;
   const log2 = actionLogger(saved.logLevel ?? "info");
-  const phases = {};
-  const timed = async (phase, fn) => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      phases[phase] = (Date.now() - t0) / 1e3;
-    }
-  };
+  const { phases, phase: timed } = phaseTimer();
   let teardownError;
   try {
     await timed("teardown", () => finishEnvironment(saved, log2));

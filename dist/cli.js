@@ -40729,6 +40729,20 @@ var silentLogger = sinkLogger(() => {
 function seconds(ms) {
   return `${(ms / 1e3).toFixed(ms < 1e3 ? 2 : 1)} s`;
 }
+function phaseTimer() {
+  const phases = {};
+  return {
+    phases,
+    async phase(name2, fn) {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        phases[name2] = (Date.now() - t0) / 1e3;
+      }
+    }
+  };
+}
 
 // src/environment/control.ts
 import net from "node:net";
@@ -42852,45 +42866,7 @@ async function runSetup(root2, script, log) {
   try {
     await log.group(
       "Running the image setup script",
-      () => run(
-        [
-          "bwrap",
-          [
-            "--die-with-parent",
-            "--unshare-pid",
-            "--unshare-ipc",
-            // Root in the new root: installing packages and starting services need its capabilities.
-            "--cap-add",
-            "ALL",
-            "--bind",
-            root2,
-            "/",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--perms",
-            "1777",
-            "--tmpfs",
-            "/dev/shm",
-            "--tmpfs",
-            "/run",
-            "--tmpfs",
-            "/tmp",
-            "--ro-bind",
-            "/etc/resolv.conf",
-            "/etc/resolv.conf",
-            "--setenv",
-            "DEBIAN_FRONTEND",
-            "noninteractive",
-            "--",
-            "/bin/sh",
-            "-euc",
-            script
-          ]
-        ],
-        log
-      )
+      () => run(["bwrap", setupSandbox(root2, script)], log)
     );
   } catch (error62) {
     throw new UmlenvError(
@@ -42915,6 +42891,41 @@ async function scratchTmp(scratch) {
   const tmp = path18.join(scratch, "tmp");
   await mkdir3(tmp, { recursive: true });
   return tmp;
+}
+function setupSandbox(root2, script) {
+  return [
+    "--die-with-parent",
+    "--unshare-pid",
+    "--unshare-ipc",
+    // Root in the new root: installing packages and starting services need its capabilities.
+    "--cap-add",
+    "ALL",
+    "--bind",
+    root2,
+    "/",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--perms",
+    "1777",
+    "--tmpfs",
+    "/dev/shm",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/tmp",
+    "--ro-bind",
+    "/etc/resolv.conf",
+    "/etc/resolv.conf",
+    "--setenv",
+    "DEBIAN_FRONTEND",
+    "noninteractive",
+    "--",
+    "/bin/sh",
+    "-euc",
+    script
+  ];
 }
 
 // src/image/mirror.ts
@@ -43293,15 +43304,7 @@ function planMachines(config2, dir, subnet2, imageFiles, cpus = os3.availablePar
 // src/environment/up.ts
 async function up(options) {
   const { log } = options;
-  const phases = {};
-  const timed = async (phase, fn) => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      phases[phase] = (Date.now() - t0) / 1e3;
-    }
-  };
+  const { phases, phase: timed } = phaseTimer();
   const config2 = await loadConfig(options.configFile);
   const id = environmentId(options.envId);
   for (const tool of ["uml_switch", "bwrap", "taskset"]) await requireTool(tool, "to run machines");

@@ -4,7 +4,7 @@ import { down } from '../environment/down.js';
 import { envDir, readState, type EnvState } from '../environment/state.js';
 import { describeError } from '../errors.js';
 import { ImageStore } from '../image/store.js';
-import type { Logger } from '../log/logger.js';
+import { phaseTimer, type Logger } from '../log/logger.js';
 import { cliEntry } from '../paths.js';
 import { remoteCache, saveImages } from './cache.js';
 import { consoleText, failedMachines } from './consoles.js';
@@ -31,15 +31,7 @@ async function post(): Promise<void> {
   if (saved.stateDir) process.env.UMLENV_STATE_DIR = saved.stateDir;
   if (saved.cacheDir) process.env.UMLENV_CACHE_DIR = saved.cacheDir;
   const log = actionLogger(saved.logLevel ?? 'info');
-  const phases: Record<string, number> = {};
-  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      phases[phase] = (Date.now() - t0) / 1000;
-    }
-  };
+  const { phases, phase: timed } = phaseTimer();
 
   let teardownError: unknown;
   try {

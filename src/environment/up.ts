@@ -9,7 +9,7 @@ import { requireTool } from '../host/tools.js';
 import { chooseKernel } from '../kernel/choose.js';
 import { ensureImages, resolveImages } from '../image/ensure.js';
 import { ImageStore } from '../image/store.js';
-import { seconds, silentLogger, type Logger } from '../log/logger.js';
+import { phaseTimer, seconds, silentLogger, type Logger } from '../log/logger.js';
 import { formatAddress, formatSubnet, gateway, parseSubnet } from '../network/ipv4.js';
 import { leaseSubnet } from '../network/lease.js';
 import { hostNameservers, requireNetAdmin, tapName } from '../network/hostlink.js';
@@ -44,15 +44,7 @@ export interface UpResult {
 /** Brings an environment up and returns once every machine is ready; machines keep running. */
 export async function up(options: UpOptions): Promise<UpResult> {
   const { log } = options;
-  const phases: Record<string, number> = {};
-  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      phases[phase] = (Date.now() - t0) / 1000;
-    }
-  };
+  const { phases, phase: timed } = phaseTimer();
   const config = await loadConfig(options.configFile);
   const id = environmentId(options.envId);
   for (const tool of ['uml_switch', 'bwrap', 'taskset']) await requireTool(tool, 'to run machines');

@@ -136,45 +136,7 @@ async function runSetup(root: string, script: string, log: Logger): Promise<void
   await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   try {
     await log.group('Running the image setup script', () =>
-      run(
-        [
-          'bwrap',
-          [
-            '--die-with-parent',
-            '--unshare-pid',
-            '--unshare-ipc',
-            // Root in the new root: installing packages and starting services need its capabilities.
-            '--cap-add',
-            'ALL',
-            '--bind',
-            root,
-            '/',
-            '--proc',
-            '/proc',
-            '--dev',
-            '/dev',
-            '--perms',
-            '1777',
-            '--tmpfs',
-            '/dev/shm',
-            '--tmpfs',
-            '/run',
-            '--tmpfs',
-            '/tmp',
-            '--ro-bind',
-            '/etc/resolv.conf',
-            '/etc/resolv.conf',
-            '--setenv',
-            'DEBIAN_FRONTEND',
-            'noninteractive',
-            '--',
-            '/bin/sh',
-            '-euc',
-            script,
-          ],
-        ],
-        log,
-      ),
+      run(['bwrap', setupSandbox(root, script)], log),
     );
   } catch (error) {
     throw new UmlenvError(
@@ -205,4 +167,44 @@ async function scratchTmp(scratch: string): Promise<string> {
   const tmp = path.join(scratch, 'tmp');
   await mkdir(tmp, { recursive: true });
   return tmp;
+}
+
+/**
+ * The image-time script's sandbox: root with its capabilities in the new root, the
+ * host's DNS, its own pid and IPC namespaces so whatever it starts dies with it.
+ */
+export function setupSandbox(root: string, script: string): string[] {
+  return [
+    '--die-with-parent',
+    '--unshare-pid',
+    '--unshare-ipc',
+    // Root in the new root: installing packages and starting services need its capabilities.
+    '--cap-add',
+    'ALL',
+    '--bind',
+    root,
+    '/',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--perms',
+    '1777',
+    '--tmpfs',
+    '/dev/shm',
+    '--tmpfs',
+    '/run',
+    '--tmpfs',
+    '/tmp',
+    '--ro-bind',
+    '/etc/resolv.conf',
+    '/etc/resolv.conf',
+    '--setenv',
+    'DEBIAN_FRONTEND',
+    'noninteractive',
+    '--',
+    '/bin/sh',
+    '-euc',
+    script,
+  ];
 }

@@ -37,3 +37,22 @@ export const silentLogger: Logger = sinkLogger(() => {});
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`;
 }
+
+/** Seconds spent in each named phase, for summaries; phase() times one. */
+export function phaseTimer(): {
+  phases: Record<string, number>;
+  phase<T>(name: string, fn: () => Promise<T>): Promise<T>;
+} {
+  const phases: Record<string, number> = {};
+  return {
+    phases,
+    async phase(name, fn) {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        phases[name] = (Date.now() - t0) / 1000;
+      }
+    },
+  };
+}
