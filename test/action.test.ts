@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './harness.js';
 import { FakeRunner, processesMentioning, REPO } from './fixtures/action/runner.js';
 import { Box } from './netns.js';
 
@@ -12,16 +13,6 @@ const tun = await readFile('/dev/net/tun').then(
   (e: NodeJS.ErrnoException) => e.code !== 'ENOENT',
 );
 const STALL_KERNEL = path.join(REPO, 'test', 'fixtures', 'stall-kernel.sh');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!root || !tun)(
   'the Action from dist/, run as the GitHub runner runs it (needs root, /dev/net/tun, netns)',

@@ -239,6 +239,21 @@ export function snapshotEnvs(): string[] {
   }
 }
 
+/** Polls fn until it returns a value other than undefined; fails naming what it waited for. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  ms: number,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Polls fn until it returns a truthy value or the deadline passes; returns the last value. */
 export async function waitFor<T>(
   fn: () => T | Promise<T>,

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './harness.js';
 import { Box, httpGet } from './netns.js';
 
 const root = process.getuid?.() === 0;
@@ -15,14 +16,6 @@ async function config(dir: string, name: string, text: string): Promise<string> 
   const file = path.join(dir, name);
   await writeFile(file, `images:\n  base:\n    packages: [iputils-ping]\n${text}`);
   return file;
-}
-
-async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.skipIf(!root || !tun)(
@@ -238,7 +231,7 @@ describe.skipIf(!root || !tun)(
       const up = box.umlenv(['up', '-f', file, '--env', 'killed']);
       await until(
         'the firewall rules',
-        async () => (await box.sh('iptables -S')).stdout.includes('umlenv:killed'),
+        async () => (await box.sh('iptables -S')).stdout.includes('umlenv:killed') || undefined,
         60_000,
       );
       const state = JSON.parse(

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './harness.js';
 
 const root = process.getuid?.() === 0;
 const CLI = path.resolve('dist/cli.js');
@@ -20,16 +21,6 @@ async function processesMentioning(text: string): Promise<number[]> {
     if (cmdline.includes(text) && Number(pid) !== process.pid) found.push(Number(pid));
   }
   return found;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(!root)('image cache (needs root: builds run debootstrap)', () => {
