@@ -41941,12 +41941,13 @@ async function startEnvironment(writer, log) {
       await useForwarding(state.id);
     }
   }
-  const switchUndo = { kind: "process", what: "switch" };
+  const socket = path13.join(state.dir, "switch.sock");
+  const switchUndo = { kind: "process", what: "switch", marker: socket };
   await writer.record(switchUndo);
   const sw = await step(
     "switch",
     () => startUmlSwitch(
-      path13.join(state.dir, "switch.sock"),
+      socket,
       net4.tap,
       (ref) => writer.update(() => void Object.assign(switchUndo, { ref }))
     )

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { until } from './harness.js';
+import { processesMentioning, until } from './harness.js';
 import { Box, httpGet } from './netns.js';
 
 const root = process.getuid?.() === 0;
@@ -250,6 +250,8 @@ describe.skipIf(!root || !tun)(
       expect(gc.stderr).toMatch(/Collecting environment killed: its owner \(pid \d+\) is gone/);
       expect(gc.exitCode).toBe(0);
       expect(await box.dump()).toBe(before);
+      // No process of it survives either: not the switch, not a jailed kernel.
+      expect(processesMentioning(box.stateDir)).toEqual([]);
     });
 
     it('says which privilege is missing when not root', async () => {

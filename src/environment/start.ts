@@ -58,10 +58,12 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
     }
   }
 
-  const switchUndo = { kind: 'process' as const, what: 'switch' };
+  // The socket path marks the switch's processes, for a teardown that finds no pid.
+  const socket = path.join(state.dir, 'switch.sock');
+  const switchUndo = { kind: 'process' as const, what: 'switch', marker: socket };
   await writer.record(switchUndo);
   const sw: VirtualSwitch = await step('switch', () =>
-    startUmlSwitch(path.join(state.dir, 'switch.sock'), net.tap, (ref) =>
+    startUmlSwitch(socket, net.tap, (ref) =>
       writer.update(() => void Object.assign(switchUndo, { ref })),
     ),
   );
