@@ -68,7 +68,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   const images = await timed('images', async () =>
     ensureImages(await resolveImages(config), store, log),
   );
-  const log2 = log.child(id);
+  const envLog = log.child(id);
 
   await mkdir(envsDir(), { recursive: true, mode: 0o755 });
   try {
@@ -116,7 +116,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     await mkdir(m.umlDir, { recursive: true });
   }
   await writeState(state);
-  await timed('machines', () => startSupervisor(state, log2));
+  await timed('machines', () => startSupervisor(state, envLog));
   return { state: (await readState(dir)) ?? state, phases };
 }
 
