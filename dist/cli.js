@@ -43330,7 +43330,7 @@ async function up(options) {
     "images",
     async () => ensureImages(await resolveImages(config2), store, log)
   );
-  const log2 = log.child(id);
+  const envLog = log.child(id);
   await mkdir6(envsDir(), { recursive: true, mode: 493 });
   try {
     await mkdir6(dir, { mode: 448 });
@@ -43377,7 +43377,7 @@ async function up(options) {
     await mkdir6(m.umlDir, { recursive: true });
   }
   await writeState(state);
-  await timed("machines", () => startSupervisor(state, log2));
+  await timed("machines", () => startSupervisor(state, envLog));
   return { state: await readState(dir) ?? state, phases };
 }
 async function planNetwork(config2, id, owner, undo) {
