@@ -164,6 +164,9 @@ async function save(r: Results): Promise<string> {
 
 async function main(): Promise<void> {
   const opts = options(process.argv.slice(2));
+  // Bare boots run Debian's kernel: so must the umlenv runs they are compared with, even
+  // where a minimal kernel is built (umlenv's default then). The kernel table sets its own.
+  process.env.UMLENV_KERNEL ??= 'stock';
   if (!existsSync(cliEntry())) {
     process.stderr.write(`bench: ${cliEntry()} is missing; run npm run build first\n`);
     process.exit(1);

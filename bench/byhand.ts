@@ -7,7 +7,7 @@ import { requireTool } from '../src/host/tools.js';
 import { hostMirror } from '../src/image/mirror.js';
 import { resolveRecipe, type Recipe } from '../src/image/recipe.js';
 import { bootToInit, debootstrap } from './measure.js';
-import { progress, runTool, timed, withCleanup, withTempDir } from './support.js';
+import { bareKernel, progress, runTool, timed, withCleanup, withTempDir } from './support.js';
 
 export interface ByHandMachine {
   name: string;
@@ -43,7 +43,7 @@ const METHOD = [
 /** The baseline the 20× target is against: every step a hand-written script takes, summed. */
 export async function byHand(configFile: string): Promise<ByHand> {
   const config = await loadConfig(configFile);
-  const kernel = await requireTool(process.env.UMLENV_KERNEL ?? 'linux.uml', 'to boot guests');
+  const kernel = await requireTool(bareKernel(), 'to boot guests');
   await requireTool('mkfs.ext4', 'for the baseline images');
   await requireTool('bwrap', 'for the baseline setup script');
   const mirror = await hostMirror();

@@ -10,6 +10,7 @@ import { hostMirror } from '../src/image/mirror.js';
 import { resolveRecipe } from '../src/image/recipe.js';
 import { ImageStore } from '../src/image/store.js';
 import {
+  bareKernel,
   killByArgument,
   killQuietly,
   progress,
@@ -59,7 +60,7 @@ export interface BareBoots {
 
 /** Bare kernel boots to init, both ways, interleaved so drift on the host hits both alike. */
 export async function bareBoots(image: string, runs: number): Promise<BareBoots> {
-  const kernel = await requireTool(process.env.UMLENV_KERNEL ?? 'linux.uml', 'to boot guests');
+  const kernel = await requireTool(bareKernel(), 'to boot guests');
   const result: BareBoots = { plain: [], raid6Off: [] };
   for (let i = 1; i <= runs; i++) {
     result.plain.push(await bareBoot(kernel, image, []));

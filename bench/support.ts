@@ -194,3 +194,9 @@ export async function distIsStale(srcDir: string): Promise<boolean> {
   }
   return false;
 }
+
+/** The kernel a bare boot runs: UMLENV_KERNEL when it names a file, else Debian's stock one. */
+export function bareKernel(): string {
+  const choice = process.env.UMLENV_KERNEL;
+  return choice && choice !== 'stock' && choice !== 'minimal' ? choice : 'linux.uml';
+}
