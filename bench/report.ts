@@ -28,14 +28,9 @@ export const TARGETS = {
   },
 };
 
-export interface UpSummary {
+/** The medians of several up runs, with the runs themselves. */
+export interface UpSummary extends Omit<UpRun, 'id'> {
   machines: number;
-  upSeconds: number;
-  downSeconds: number;
-  bootSeconds: Record<string, number>;
-  overlayBytes: Record<string, number>;
-  pssBytesPerMachine: number;
-  pssBytesPerMachinePerProcess: number;
   runs: UpRun[];
 }
 

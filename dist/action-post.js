@@ -31408,18 +31408,9 @@ function errorMessage(error2) {
 
 // src/host/process.ts
 import { readFile, readdir as readdir2 } from "node:fs/promises";
-async function startTimeOf(pid) {
-  try {
-    const stat5 = await readFile(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
-    return fields[19];
-  } catch {
-    return void 0;
-  }
-}
 async function processRef(pid) {
-  const startTime = await startTimeOf(pid);
-  return startTime === void 0 ? void 0 : { pid, startTime };
+  const stat5 = await readStat(pid);
+  return stat5 && { pid, startTime: stat5.startTime };
 }
 async function isAlive(ref) {
   if (!ref) return false;

@@ -40649,18 +40649,18 @@ import path10 from "node:path";
 
 // src/host/process.ts
 import { readFile, readdir } from "node:fs/promises";
-async function startTimeOf(pid) {
-  try {
-    const stat6 = await readFile(`/proc/${pid}/stat`, "utf8");
-    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
-    return fields[19];
-  } catch {
-    return void 0;
-  }
-}
 async function processRef(pid) {
-  const startTime = await startTimeOf(pid);
-  return startTime === void 0 ? void 0 : { pid, startTime };
+  const stat6 = await readStat(pid);
+  return stat6 && { pid, startTime: stat6.startTime };
+}
+function spawnedRef(child) {
+  return new Promise((resolve2) => {
+    child.once(
+      "spawn",
+      () => resolve2(processRef(child.pid).then((r) => r ?? { pid: child.pid, startTime: "exited" }))
+    );
+    child.once("error", () => resolve2(void 0));
+  });
 }
 async function isAlive(ref) {
   if (!ref) return false;
@@ -41601,13 +41601,7 @@ ${tail}`,
       detached: true,
       env: { PATH: process.env.PATH, HOME: "/nonexistent" }
     });
-    const spawned = await new Promise((resolve2) => {
-      child.once(
-        "spawn",
-        () => resolve2(processRef(child.pid).then((r) => r ?? { pid: child.pid, startTime: "exited" }))
-      );
-      child.once("error", () => resolve2(void 0));
-    });
+    const spawned = await spawnedRef(child);
     await consoleFile.close();
     if (!spawned)
       throw new UmlenvError(
@@ -41703,15 +41697,11 @@ function publishPort(spec, guestAddress, machine) {
 import { spawn as spawn3 } from "node:child_process";
 import { stat as stat3 } from "node:fs/promises";
 async function startUmlSwitch(socket, tap, onProcess, timeoutMs = 5e3) {
-  const [cmd, args] = jailed("uml_switch", ["-unix", socket, ...tap ? ["-tap", tap] : []], { privileged: tap !== void 0 });
-  const child = spawn3(cmd, args, { stdio: "ignore", detached: true });
-  const ref = await new Promise((resolve2) => {
-    child.once(
-      "spawn",
-      () => resolve2(processRef(child.pid).then((r) => r ?? { pid: child.pid, startTime: "exited" }))
-    );
-    child.once("error", () => resolve2(void 0));
+  const [cmd, args] = jailed("uml_switch", ["-unix", socket, ...tap ? ["-tap", tap] : []], {
+    privileged: tap !== void 0
   });
+  const child = spawn3(cmd, args, { stdio: "ignore", detached: true });
+  const ref = await spawnedRef(child);
   if (!ref)
     throw new UmlenvError(
       "cannot start uml_switch",
@@ -41983,7 +41973,7 @@ async function startEnvironment(writer, log) {
         ...plan.shares.map((s) => ({ path: s.host, readonly: s.readonly }))
       ];
       const machine = await Machine.boot(plan, {
-        host: { kernel: state.kernel, switchSocket: sw.socket },
+        host: { switchSocket: sw.socket },
         guest: {
           hostname: plan.name,
           address: plan.address,
@@ -43443,13 +43433,17 @@ async function startSupervisor(state, log) {
     const [message, hint] = outcome.message.split("\nfix: ");
     throw new UmlenvError(message, hint);
   }
-  const output2 = await readFile10(path23.join(state.dir, "supervisor.out"), "utf8").catch(() => "");
-  await runUndos(await readState(state.dir) ?? state, log);
+  const output2 = await abandon(state, log);
   throw new UmlenvError(
     `the supervisor of environment ${state.id} died while starting:
-${output2.slice(-2e3)}`,
+${output2}`,
     "this is a bug in umlenv; the environment was torn down"
   );
+}
+async function abandon(state, log) {
+  const output2 = await readFile10(path23.join(state.dir, "supervisor.out"), "utf8").catch(() => "");
+  await runUndos(await readState(state.dir) ?? state, log);
+  return output2.slice(-2e3);
 }
 async function waitForControl(state, pid) {
   const end = Date.now() + 1e4;
@@ -43459,13 +43453,10 @@ async function waitForControl(state, pid) {
     } catch (error62) {
       const alive = await processRef(pid);
       if (!alive || Date.now() > end) {
-        const output2 = await readFile10(path23.join(state.dir, "supervisor.out"), "utf8").catch(
-          () => ""
-        );
-        await runUndos(state, silentLogger);
+        const output2 = await abandon(state, silentLogger);
         throw new UmlenvError(
           `the supervisor of environment ${state.id} did not start:
-${output2.slice(-2e3)}`,
+${output2}`,
           "check that node can run " + cliEntry(),
           { cause: error62 }
         );

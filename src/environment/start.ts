@@ -99,7 +99,7 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
         ...plan.shares.map((s) => ({ path: s.host, readonly: s.readonly })),
       ];
       const machine = await Machine.boot(plan, {
-        host: { kernel: state.kernel, switchSocket: sw.socket },
+        host: { switchSocket: sw.socket },
         guest: {
           hostname: plan.name,
           address: plan.address,

@@ -195,12 +195,19 @@ async function startSupervisor(state: EnvState, log: Logger): Promise<void> {
     const [message, hint] = outcome.message.split('\nfix: ');
     throw new UmlenvError(message, hint);
   }
-  const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(() => '');
-  await runUndos((await readState(state.dir)) ?? state, log);
+  const output = await abandon(state, log);
   throw new UmlenvError(
-    `the supervisor of environment ${state.id} died while starting:\n${output.slice(-2000)}`,
+    `the supervisor of environment ${state.id} died while starting:\n${output}`,
     'this is a bug in umlenv; the environment was torn down',
   );
+}
+
+// Tears down what a supervisor that went away left, from the state file; returns the
+// end of its output for the error that says so.
+async function abandon(state: EnvState, log: Logger): Promise<string> {
+  const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(() => '');
+  await runUndos((await readState(state.dir)) ?? state, log);
+  return output.slice(-2000);
 }
 
 async function waitForControl(state: EnvState, pid: number): Promise<Connection> {
@@ -211,12 +218,9 @@ async function waitForControl(state: EnvState, pid: number): Promise<Connection>
     } catch (error) {
       const alive = await processRef(pid);
       if (!alive || Date.now() > end) {
-        const output = await readFile(path.join(state.dir, 'supervisor.out'), 'utf8').catch(
-          () => '',
-        );
-        await runUndos(state, silentLogger);
+        const output = await abandon(state, silentLogger);
         throw new UmlenvError(
-          `the supervisor of environment ${state.id} did not start:\n${output.slice(-2000)}`,
+          `the supervisor of environment ${state.id} did not start:\n${output}`,
           'check that node can run ' + cliEntry(),
           { cause: error },
         );

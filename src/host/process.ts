@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 
 /** A process named by pid and start time, so a reused pid is never mistaken for it. */
@@ -6,20 +7,22 @@ export interface ProcessRef {
   startTime: string;
 }
 
-// The start time (field 22 of /proc/PID/stat), or undefined when the process is gone.
-export async function startTimeOf(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
+export async function processRef(pid: number): Promise<ProcessRef | undefined> {
+  const stat = await readStat(pid);
+  return stat && { pid, startTime: stat.startTime };
 }
 
-export async function processRef(pid: number): Promise<ProcessRef | undefined> {
-  const startTime = await startTimeOf(pid);
-  return startTime === undefined ? undefined : { pid, startTime };
+/**
+ * The ref of a process just spawned, once it runs; undefined when it could not start.
+ * A child that exits at once is gone before /proc can be read: it is still named.
+ */
+export function spawnedRef(child: ChildProcess): Promise<ProcessRef | undefined> {
+  return new Promise((resolve) => {
+    child.once('spawn', () =>
+      resolve(processRef(child.pid!).then((r) => r ?? { pid: child.pid!, startTime: 'exited' })),
+    );
+    child.once('error', () => resolve(undefined));
+  });
 }
 
 export async function isAlive(ref: ProcessRef | undefined): Promise<boolean> {
@@ -28,6 +31,7 @@ export async function isAlive(ref: ProcessRef | undefined): Promise<boolean> {
   return state !== undefined && state.startTime === ref.startTime && state.state !== 'Z';
 }
 
+// State and start time (fields 3 and 22 of /proc/PID/stat), or undefined when it is gone.
 async function readStat(pid: number): Promise<{ state: string; startTime: string } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');

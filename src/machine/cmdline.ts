@@ -24,7 +24,6 @@ export interface MachinePlan {
 }
 
 export interface HostSide {
-  kernel: string;
   switchSocket: string;
 }
 

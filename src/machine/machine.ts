@@ -3,7 +3,7 @@ import { open, rm } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { UmlenvError } from '../errors.js';
 import { seconds, type Logger } from '../log/logger.js';
-import { processRef, sleep, waitGone, killRef, type ProcessRef } from '../host/process.js';
+import { spawnedRef, sleep, waitGone, killRef, type ProcessRef } from '../host/process.js';
 import { AgentChannel, type GuestConfig } from './agent.js';
 import { kernelArgs, type HostSide, type MachinePlan } from './cmdline.js';
 import { consoleSize, consoleTail } from './console.js';
@@ -90,13 +90,7 @@ export class Machine {
       detached: true,
       env: { PATH: process.env.PATH, HOME: '/nonexistent' },
     });
-    const spawned = await new Promise<ProcessRef | undefined>((resolve) => {
-      // A kernel that exits at once is gone before /proc can be read: still name it.
-      child.once('spawn', () =>
-        resolve(processRef(child.pid!).then((r) => r ?? { pid: child.pid!, startTime: 'exited' })),
-      );
-      child.once('error', () => resolve(undefined));
-    });
+    const spawned = await spawnedRef(child);
     await consoleFile.close();
     if (!spawned)
       throw new UmlenvError(

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { UmlenvError } from '../errors.js';
-import { killRef, processRef, sleep, waitGone, type ProcessRef } from '../host/process.js';
+import { killRef, spawnedRef, sleep, waitGone, type ProcessRef } from '../host/process.js';
 import { jailed } from '../host/jail.js';
 
 /**
@@ -23,14 +23,11 @@ export async function startUmlSwitch(
   timeoutMs = 5000,
 ): Promise<VirtualSwitch> {
   // Attaching to a tap device needs CAP_NET_ADMIN inside the jail.
-  const [cmd, args] = jailed('uml_switch', ['-unix', socket, ...(tap ? ['-tap', tap] : [])], { privileged: tap !== undefined });
-  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-  const ref = await new Promise<ProcessRef | undefined>((resolve) => {
-    child.once('spawn', () =>
-      resolve(processRef(child.pid!).then((r) => r ?? { pid: child.pid!, startTime: 'exited' })),
-    );
-    child.once('error', () => resolve(undefined));
+  const [cmd, args] = jailed('uml_switch', ['-unix', socket, ...(tap ? ['-tap', tap] : [])], {
+    privileged: tap !== undefined,
   });
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  const ref = await spawnedRef(child);
   if (!ref)
     throw new UmlenvError(
       'cannot start uml_switch',
