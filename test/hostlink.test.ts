@@ -84,7 +84,7 @@ describe.skipIf(!root || !tun)(
         'perl',
         '-MIO::Socket::INET',
         '-e',
-        '$s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die; $| = 1; print "ready\\n"; while ($c = $s->accept) { <$c>; print $c "HTTP/1.0 200 OK\\r\\n\\r\\nfrom-the-guest"; close $c }',
+        '$s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die; $| = 1; print "ready\\n"; while ($c = $s->accept) { while (<$c>) { last if /^\r?$/ } print $c "HTTP/1.0 200 OK\\r\\n\\r\\nfrom-the-guest"; close $c }',
       ]);
       await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
       const viaPort = await box.bash(httpGet('127.0.0.1', 18080));
