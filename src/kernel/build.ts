@@ -9,12 +9,14 @@ import { requireTool } from '../host/tools.js';
 import { runBuildStep } from '../host/command.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { cacheDir, packageRoot } from '../paths.js';
+import { configMismatches } from './config.js';
 
 /** Debian's kernel source package the minimal kernel is built from. */
 export const SOURCE_PACKAGE = 'linux-source-6.1';
 const SOURCE_TARBALL = `/usr/src/${SOURCE_PACKAGE}.tar.xz`;
 
-function kernelsDir(): string {
+/** Where built kernels are kept, one folder per key, beside the images. */
+export function kernelsDir(): string {
   return path.join(cacheDir(), 'kernels');
 }
 
@@ -76,7 +78,7 @@ export async function buildKernel(log: Logger): Promise<string> {
     const again = await cachedKernel();
     if (again) return again;
     const t0 = Date.now();
-    log.info(`Building the minimal UML kernel ${key} (once; about 7 minutes on 2 cores)…`);
+    log.info(`Building the minimal UML kernel ${key} (once; about 4 minutes on 2 cores)…`);
     await rm(scratch, { recursive: true, force: true });
     await mkdir(scratch, { recursive: true });
     await make(['tar', ['xf', SOURCE_TARBALL, '-C', scratch]], log);
@@ -91,6 +93,16 @@ export async function buildKernel(log: Logger): Promise<string> {
       src,
     );
     await make(['make', ['-C', src, 'ARCH=um', 'olddefconfig']], log);
+    const mismatches = configMismatches(
+      await readFile(fragmentFile(), 'utf8'),
+      await readFile(path.join(src, '.config'), 'utf8'),
+    );
+    if (mismatches.length) {
+      throw new UmlenvError(
+        `the kernel config does not have what ${fragmentFile()} asks for:\n  ${mismatches.join('\n  ')}`,
+        'fix those lines of the fragment (a dependency or a select overrides them)',
+      );
+    }
     await make(['make', ['-C', src, 'ARCH=um', `-j${os.availableParallelism()}`, 'linux']], log);
     const dir = path.join(scratch, 'out');
     await mkdir(dir);
@@ -110,7 +122,7 @@ export async function buildKernel(log: Logger): Promise<string> {
   } catch (error) {
     throw new UmlenvError(
       `building the minimal kernel failed: ${errorMessage(error)}`,
-      'see the build output above; nothing was published',
+      `${error instanceof UmlenvError && error.hint ? `${error.hint}; ` : 'see the build output above; '}nothing was published`,
       { cause: error },
     );
   } finally {
