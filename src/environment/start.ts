@@ -1,10 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, UmlenvError } from '../errors.js';
-import { jailedGuest, programFiles, type Bind } from '../host/jail.js';
+import { fixedLayoutAllowed, jailedGuest, programFiles, type Bind } from '../host/jail.js';
 import { seconds, type Logger } from '../log/logger.js';
+import { loopsPerJiffy } from '../machine/cmdline.js';
 import { Machine } from '../machine/machine.js';
-import { applyRules, firewallRules, ruleTag } from '../network/firewall.js';
-import { createTap, useForwarding } from '../network/hostlink.js';
 import { parseSubnet } from '../network/ipv4.js';
 import { publishPort, type PublishedPort } from '../network/ports.js';
 import { startUmlSwitch, type VirtualSwitch } from '../network/switch.js';
@@ -42,6 +42,8 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
   };
 
   if (net.tap) {
+    const { applyRules, firewallRules, ruleTag } = await import('../network/firewall.js');
+    const { createTap, useForwarding } = await import('../network/hostlink.js');
     const tap = net.tap;
     const subnet = parseSubnet(net.subnet)!;
     await writer.record({ kind: 'tap', what: `tap device ${tap}`, name: tap });
@@ -69,7 +71,16 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
   );
 
   const hosts = state.machines.map((m) => [m.name, m.address.split('/')[0]] as [string, string]);
-  const kernelFiles = await programFiles(state.kernel);
+  const [kernelFiles, cpuinfo, fixedLayout] = await Promise.all([
+    programFiles(state.kernel),
+    readFile('/proc/cpuinfo', 'utf8').catch(() => ''),
+    fixedLayoutAllowed(),
+  ]);
+  const lpj = loopsPerJiffy(cpuinfo);
+  if (!fixedLayout)
+    log.warn(
+      'setarch -R is not permitted here (a seccomp policy?): guests run with a randomized layout and may use up to 16 MiB more host memory each',
+    );
   const memoryDir = process.env.TMPDIR;
   const machines = new Map<string, Machine>();
   const ports: PublishedPort[] = [];
@@ -99,7 +110,7 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
         ...plan.shares.map((s) => ({ path: s.host, readonly: s.readonly })),
       ];
       const machine = await Machine.boot(plan, {
-        host: { switchSocket: sw.socket },
+        host: { switchSocket: sw.socket, loopsPerJiffy: lpj },
         guest: {
           hostname: plan.name,
           address: plan.address,
@@ -112,7 +123,8 @@ export async function startEnvironment(writer: StateWriter, log: Logger): Promis
         stallMs: TIMING.stallMs,
         timeoutMs: TIMING.bootTimeoutMs,
         attempts: TIMING.attempts,
-        command: (args) => jailedGuest(state.kernel, args, binds, { cpu: plan.cpu, memoryDir }),
+        command: (args) =>
+          jailedGuest(state.kernel, args, binds, { cpu: plan.cpu, memoryDir, fixedLayout }),
         onProcess: (ref) => writer.update(() => void Object.assign(undo, { ref })),
       });
       machines.set(plan.name, machine);

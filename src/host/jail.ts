@@ -1,3 +1,9 @@
+import { execFile } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
 export interface JailOptions {
   /** Pin to one CPU: a guest whose processes and kernel sit on different CPUs pays for every syscall twice. */
   cpu?: number;
@@ -49,7 +55,7 @@ export function jailedGuest(
   kernel: string,
   args: string[],
   binds: Bind[],
-  options: { cpu: number; memoryDir?: string },
+  options: { cpu: number; memoryDir?: string; fixedLayout?: boolean },
 ): [string, string[]] {
   const mounts = binds.flatMap((b) => [b.readonly ? '--ro-bind' : '--bind', b.path, b.path]);
   const memory = options.memoryDir
@@ -73,7 +79,23 @@ export function jailedGuest(
     kernel,
     ...args,
   ];
-  return ['taskset', ['-c', String(options.cpu), 'bwrap', ...jail]];
+  const pinned = ['taskset', '-c', String(options.cpu), 'bwrap', ...jail];
+  return options.fixedLayout ? ['setarch', ['-R', ...pinned]] : [pinned[0], pinned.slice(1)];
+}
+
+/**
+ * Whether guests may run without address-space randomization (setarch -R), which a
+ * seccomp policy such as a container's may forbid. It matters for memory: UML adds the
+ * random gap between its program and its heap, up to 1 GiB on current hosts, to guest
+ * memory, and describing that gap's pages costs each guest up to 16 MiB of host memory.
+ * The kernel program itself sits at a fixed address either way (it is not
+ * position-independent), so little randomization is given up.
+ */
+export async function fixedLayoutAllowed(): Promise<boolean> {
+  return run('setarch', ['-R', 'true']).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Where guest memory lives inside the sandbox by default: a private tmpfs. */
@@ -82,8 +104,6 @@ export const GUEST_MEMORY_DIR = '/umlenv-memory';
 // The files a program loads: its libraries (from ldd) and, for a script, its
 // interpreter's, so the sandbox can hold exactly them.
 export async function programFiles(program: string): Promise<string[]> {
-  const { execa } = await import('execa');
-  const { open } = await import('node:fs/promises');
   const files = [program];
   const fh = await open(program, 'r');
   const head = Buffer.alloc(256);
@@ -92,8 +112,12 @@ export async function programFiles(program: string): Promise<string[]> {
   const shebang = /^#!\s*(\S+)/.exec(head.toString('latin1'));
   if (shebang) files.push(shebang[1]);
   for (const file of [...files]) {
-    const r = await execa('ldd', [file], { reject: false });
-    files.push(...[...r.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]));
+    // ldd fails for a static program, which loads nothing: its output is then empty.
+    const stdout = await run('ldd', [file]).then(
+      (r) => r.stdout,
+      () => '',
+    );
+    files.push(...[...stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]));
   }
   return [...new Set(files)];
 }
