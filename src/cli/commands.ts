@@ -1,24 +1,21 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, Option } from 'commander';
-import { configJsonSchema } from '../config/schema.js';
 import { UmlenvError } from '../errors.js';
-import { down, gc } from '../environment/down.js';
-import { execIn, liveEnvironment } from '../environment/exec.js';
-import { environmentId } from '../environment/identity.js';
 import { request } from '../environment/control.js';
+import { environmentId } from '../environment/identity.js';
 import { envDir, listEnvDirs, readState } from '../environment/state.js';
-import { supervise } from '../environment/supervisor.js';
 import type { MachineStatus } from '../environment/supervisor.js';
-import { up } from '../environment/up.js';
 import { isAlive } from '../host/process.js';
-import { buildKernel } from '../kernel/build.js';
 import { stderrLogger } from '../log/stderr.js';
 import type { Level } from '../log/logger.js';
 import { VERSION } from '../paths.js';
 import { parseDuration } from './durations.js';
 import { addImageCommands } from './images.js';
 import { table } from './table.js';
-import path from 'node:path';
+
+// Each command imports what it runs when it runs: a CLI call pays only for its own code
+// (the config schema alone takes 40 ms to load, and `down` needs none of it).
 
 /** The `umlenv` command line; each action returns the process exit code. */
 export function program(): Command {
@@ -51,6 +48,7 @@ export function program(): Command {
         .argParser(parseDuration),
     )
     .action(async (o) => {
+      const { up } = await import('../environment/up.js');
       const { state } = await up({ configFile: o.file, envId: o.env, ttlMs: o.ttl, log: logger() });
       process.stdout.write(`${state.id}\n`);
     });
@@ -60,6 +58,7 @@ export function program(): Command {
     .description('stop every machine and remove everything the environment created')
     .addOption(envOption())
     .action(async (o) => {
+      const { down } = await import('../environment/down.js');
       const id = environmentId(o.env);
       if (!(await down(id, logger()))) logger().info(`environment ${id} is not up; nothing to do`);
     });
@@ -72,6 +71,7 @@ export function program(): Command {
     .option('--json', 'print JSON')
     .action(async (o) => {
       if (o.all) return listEnvironments(o.json);
+      const { liveEnvironment } = await import('../environment/exec.js');
       const { dir } = await liveEnvironment(environmentId(o.env));
       const [status] = await request<{ phase: string; machines: MachineStatus[] }>(dir, {
         op: 'status',
@@ -99,6 +99,7 @@ export function program(): Command {
     .argument('<command...>')
     .passThroughOptions()
     .action(async (machine: string, argv: string[], o) => {
+      const { execIn } = await import('../environment/exec.js');
       process.exitCode = await execIn({
         envId: environmentId(o.env),
         machine,
@@ -122,6 +123,7 @@ export function program(): Command {
           'umlenv shell needs a terminal on stdin',
           'use umlenv exec MACHINE -- sh -c "…" in scripts',
         );
+      const { execIn } = await import('../environment/exec.js');
       const { rows = 24, columns = 80 } = process.stdout;
       process.stdin.setRawMode(true);
       try {
@@ -188,6 +190,7 @@ export function program(): Command {
     .argument('<machine>')
     .argument('<guest-port>')
     .action(async (machine: string, guestPort: string, o) => {
+      const { liveEnvironment } = await import('../environment/exec.js');
       const { state } = await liveEnvironment(environmentId(o.env));
       const plan = state.machines.find((m) => m.name === machine);
       if (!plan)
@@ -212,6 +215,7 @@ export function program(): Command {
       'finish the teardown of environments whose owner died or whose time to live passed',
     )
     .action(async () => {
+      const { gc } = await import('../environment/down.js');
       const collected = await gc(logger());
       logger().info(
         collected.length ? `collected ${collected.length} environment(s)` : 'nothing to collect',
@@ -229,18 +233,25 @@ export function program(): Command {
       "build umlenv's minimal UML kernel from Debian's source, once per source and config",
     )
     .action(async () => {
+      const { buildKernel } = await import('../kernel/build.js');
       process.stdout.write(`${await buildKernel(logger())}\n`);
     });
 
   cli
     .command('schema')
     .description('print the JSON Schema of umlenv.yml')
-    .action(() => void process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n'));
+    .action(async () => {
+      const { configJsonSchema } = await import('../config/schema.js');
+      process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+    });
 
   cli
     .command('__supervise', { hidden: true })
     .argument('<dir>')
-    .action((dir: string) => supervise(path.resolve(dir)));
+    .action(async (dir: string) => {
+      const { supervise } = await import('../environment/supervisor.js');
+      await supervise(path.resolve(dir));
+    });
   return cli;
 }
 

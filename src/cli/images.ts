@@ -1,11 +1,8 @@
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { mib } from '../config/size.js';
 import { UmlenvError } from '../errors.js';
 import { listEnvDirs, readState } from '../environment/state.js';
 import { isAlive } from '../host/process.js';
-import { ensureImages, resolveImages } from '../image/ensure.js';
-import { ImageStore } from '../image/store.js';
 import type { Logger } from '../log/logger.js';
 import { parseDuration } from './durations.js';
 import { table } from './table.js';
@@ -23,6 +20,11 @@ export function addImageCommands(
     .addOption(configOption())
     .argument('[names...]', 'images to build (default: every image the machines use)')
     .action(async (names: string[], o) => {
+      const [{ loadConfig }, { ensureImages, resolveImages }, { ImageStore }] = await Promise.all([
+        import('../config/load.js'),
+        import('../image/ensure.js'),
+        import('../image/store.js'),
+      ]);
       const config = await loadConfig(o.file);
       for (const n of names) {
         if (!config.images[n])
@@ -43,6 +45,7 @@ export function addImageCommands(
     .command('ls')
     .description('list cached images')
     .action(async () => {
+      const { ImageStore } = await import('../image/store.js');
       const images = await new ImageStore().list();
       table(
         ['KEY', 'NAME', 'SUITE', 'DISK', 'LAST USED'],
@@ -65,6 +68,7 @@ export function addImageCommands(
     )
     .option('--all', 'remove every image no live environment uses')
     .action(async (o) => {
+      const { ImageStore } = await import('../image/store.js');
       const store = new ImageStore();
       const inUse = new Set<string>();
       for (const dir of await listEnvDirs()) {

@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UmlenvError } from '../errors.js';
-import { isAlive, killRef } from '../host/process.js';
+import { isAlive, killRef, waitGone } from '../host/process.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { request } from './control.js';
 import { envDir, listEnvDirs, readState, type EnvState } from './state.js';
@@ -32,6 +32,8 @@ export async function down(id: string, log: Logger): Promise<boolean> {
       DOWN_TIMEOUT_MS,
     ).catch(() => []);
     errors.push(...replies.flatMap((r) => r.errors ?? []));
+    // It exits right after answering: down returns once it is gone, or kills it.
+    if (!(await waitGone(state.owner, SUPERVISOR_EXIT_MS))) await killRef(state.owner);
   }
   errors.push(...(await finish(dir, log)));
   if (errors.length) {
@@ -46,6 +48,8 @@ export async function down(id: string, log: Logger): Promise<boolean> {
 
 /** How long a live supervisor gets to stop its environment before it is killed. */
 const DOWN_TIMEOUT_MS = 20_000;
+/** How long it gets to exit once it has answered. */
+const SUPERVISOR_EXIT_MS = 2_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;

@@ -2,8 +2,6 @@ import { rm } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
 import { findByArgument, killRef, processRef, waitGone } from '../host/process.js';
 import type { Logger } from '../log/logger.js';
-import { removeRules } from '../network/firewall.js';
-import { deleteTap, releaseForwarding } from '../network/hostlink.js';
 import type { EnvState, Undo } from './state.js';
 
 /**
@@ -28,12 +26,13 @@ async function runUndo(undo: Undo): Promise<void> {
   switch (undo.kind) {
     case 'path':
       return rm(undo.path, { recursive: true, force: true });
+    // The host-link modules (and the process library they use) load only when needed.
     case 'tap':
-      return deleteTap(undo.name);
+      return (await import('../network/hostlink.js')).deleteTap(undo.name);
     case 'firewall':
-      return removeRules(undo.tag);
+      return (await import('../network/firewall.js')).removeRules(undo.tag);
     case 'forwarding':
-      return releaseForwarding(undo.env);
+      return (await import('../network/hostlink.js')).releaseForwarding(undo.env);
   }
   if (undo.ref) {
     await killRef(undo.ref);
