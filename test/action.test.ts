@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachedKernel } from '../src/kernel/build.js';
+import { cacheDir } from '../src/paths.js';
 import { until } from './harness.js';
 import { FakeRunner, processesMentioning, REPO } from './fixtures/action/runner.js';
 import { Box } from './netns.js';
@@ -13,6 +15,7 @@ const tun = await readFile('/dev/net/tun').then(
   (e: NodeJS.ErrnoException) => e.code !== 'ENOENT',
 );
 const STALL_KERNEL = path.join(REPO, 'test', 'fixtures', 'stall-kernel.sh');
+const builtKernel = await cachedKernel();
 
 describe.skipIf(!root || !tun)(
   'the Action from dist/, run as the GitHub runner runs it (needs root, /dev/net/tun, netns)',
@@ -138,6 +141,39 @@ describe.skipIf(!root || !tun)(
       expect(post.stdout).not.toContain('Saved image');
       await expectNothingLeft();
     });
+
+    // Runs where the minimal kernel is built on this box (its test pass builds it first).
+    it.skipIf(!builtKernel)(
+      'carries the minimal kernel through the CI cache to a box that lacks it',
+      async () => {
+        const key = path.basename(path.dirname(builtKernel!));
+        const config = path.join(work, 'minimal.yml');
+        await writeFile(config, `${images}kernel: minimal\nmachines:\n  web:\n    memory: 64M\n`);
+        const entry = path.join(cache('ci-cache'), `umlenv-kernel-${process.arch}-${key}`);
+
+        // A box with the kernel (umlenv's own cache here) puts it in the CI cache...
+        const a = job('test-action-kernel-a', 'unused', { env: { UMLENV_CACHE_DIR: cacheDir() } });
+        const mainA = await a.runner.main({ ...a.inputs, config }, a.stepEnv);
+        expect(mainA.exitCode, mainA.stdout + mainA.stderr).toBe(0);
+        expect(mainA.stdout).toContain(`Saved the minimal kernel ${key} to the CI cache`);
+        expect(existsSync(path.join(entry, 'linux'))).toBe(true);
+        expect((await a.runner.post(a.inputs, a.stepEnv)).exitCode).toBe(0);
+        await a.expectNothingLeft();
+
+        // ...and a box without it (cache-b: the image, no kernel) boots its machines on it.
+        const b = job('test-action-kernel-b', 'cache-b');
+        expect(existsSync(path.join(cache('cache-b'), 'kernels', key))).toBe(false);
+        const mainB = await b.runner.main({ ...b.inputs, config }, b.stepEnv);
+        expect(mainB.exitCode, mainB.stdout + mainB.stderr).toBe(0);
+        expect(mainB.stdout).toContain(`Restored the minimal kernel ${key} from the CI cache`);
+        expect(mainB.stdout).not.toContain('Saved the minimal kernel');
+        const state = JSON.parse(await readFile(path.join(b.dir, 'state.json'), 'utf8'));
+        expect(state.kernel).toBe(path.join(cache('cache-b'), 'kernels', key, 'linux'));
+        expect((await b.runner.run('umlenv exec web -- uname -n')).stdout).toBe('web');
+        expect((await b.runner.post(b.inputs, b.stepEnv)).exitCode).toBe(0);
+        await b.expectNothingLeft();
+      },
+    );
 
     it('publishes ports: the ports output, umlenv port in a later step, and a box left as it was', async () => {
       const { runner, inputs, stepEnv, expectNothingLeft } = job('test-action-port', 'cache-b', {

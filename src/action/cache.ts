@@ -7,6 +7,7 @@ import {
   type RemoteImageCache,
 } from '../image/remote.js';
 import type { ImageStore } from '../image/store.js';
+import { DirectoryFolderCache, GitHubFolderCache, type FolderCache } from '../kernel/remote.js';
 import type { Logger } from '../log/logger.js';
 
 /**
@@ -24,6 +25,14 @@ export function remoteCache(
   if (gitHubCacheAvailable()) return new GitHubImageCache(store, log);
   log.info("GitHub's cache service is not available to this job: images are kept on this box only");
   return undefined;
+}
+
+/** The same CI cache as remoteCache, for whole folders (the minimal kernel). */
+export function folderCache(enabled: boolean): FolderCache | undefined {
+  if (!enabled) return undefined;
+  const dir = process.env.UMLENV_ACTION_CACHE_DIR;
+  if (dir) return new DirectoryFolderCache(path.resolve(dir));
+  return gitHubCacheAvailable() ? new GitHubFolderCache() : undefined;
 }
 
 /** Restores the images this box lacks; returns the keys still missing, which up() will build. */

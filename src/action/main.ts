@@ -5,12 +5,14 @@ import { loadConfig } from '../config/load.js';
 import { environmentId } from '../environment/identity.js';
 import type { EnvState } from '../environment/state.js';
 import { up } from '../environment/up.js';
-import { describeError, UmlenvError } from '../errors.js';
+import { describeError, errorMessage, UmlenvError } from '../errors.js';
 import { resolveImages } from '../image/ensure.js';
 import { ImageStore } from '../image/store.js';
-import { seconds } from '../log/logger.js';
+import { buildKernel, cachedKernel, kernelKey, kernelsDir } from '../kernel/build.js';
+import { restoreKernel, saveKernel, type FolderCache } from '../kernel/remote.js';
+import { seconds, type Logger } from '../log/logger.js';
 import { cacheDir, stateDir } from '../paths.js';
-import { remoteCache, restoreImages } from './cache.js';
+import { folderCache, remoteCache, restoreImages } from './cache.js';
 import { parseInputs } from './inputs.js';
 import { actionLogger } from './logger.js';
 import { actionOutputs, machineRows, phaseRows } from './outputs.js';
@@ -60,8 +62,11 @@ async function main(): Promise<void> {
   const store = new ImageStore();
   const remote = remoteCache(inputs.cache, store, log);
   const r0 = Date.now();
+  const config = await loadConfig(configFile);
+  const kernels = folderCache(inputs.cache);
+  await log.group('Find the kernel', () => provideKernel(config.kernel, kernels, log));
   const missing = await log.group('Find images', async () => {
-    const images = await resolveImages(await loadConfig(configFile));
+    const images = await resolveImages(config);
     return restoreImages(
       images.map((i) => i.key),
       store,
@@ -79,12 +84,49 @@ async function main(): Promise<void> {
       throw error;
     });
   saveActionState({ outcome: 'up' });
+  if (kernels && path.dirname(path.dirname(result.state.kernel)) === kernelsDir()) {
+    const key = path.basename(path.dirname(result.state.kernel));
+    await saveKernel(key, kernels, log).catch((error: unknown) =>
+      log.warn(`Could not save the minimal kernel ${key} to the CI cache: ${errorMessage(error)}`),
+    );
+  }
   Object.assign(phases, result.phases);
   for (const [name, value] of Object.entries(actionOutputs(result.state)))
     core.setOutput(name, value);
   const count = result.state.machines.length;
   core.info(`Environment ${id} is up: ${count} machines in ${seconds(Date.now() - t0)}`);
   await writeSummary(result.state, phases);
+}
+
+/**
+ * The minimal kernel through the CI cache: restored before `up` when this box lacks it and
+ * the config may use it (kernel: minimal, or no kernel: at all, which prefers it); built
+ * here when kernel: minimal asks for it and neither this box nor the CI cache has it.
+ */
+async function provideKernel(
+  configured: string | undefined,
+  cache: FolderCache | undefined,
+  log: Logger,
+): Promise<void> {
+  const choice = process.env.UMLENV_KERNEL ?? configured;
+  if (choice !== undefined && choice !== 'minimal') return;
+  const key = await kernelKey();
+  // Without Debian's kernel source there is no key: up() says what to install, if it matters.
+  if (!key || (await cachedKernel())) return;
+  if (cache) {
+    try {
+      if (await restoreKernel(key, cache)) {
+        log.info(`Restored the minimal kernel ${key} from the CI cache`);
+        return;
+      }
+    } catch (error) {
+      log.warn(
+        `Could not restore the minimal kernel ${key} from the CI cache: ${errorMessage(error)}`,
+      );
+    }
+  }
+  if (choice === 'minimal') await buildKernel(log);
+  else log.info(`The minimal kernel ${key} is neither on this box nor in the CI cache`);
 }
 
 // What later steps need to run `umlenv exec`: the command on PATH and the environment's id.

@@ -128,7 +128,12 @@ export class DirectoryImageCache implements RemoteImageCache {
 
 /** The two calls of @actions/cache that the GitHub cache uses; tests pass a stand-in. */
 export interface CacheService {
-  restoreCache(paths: string[], key: string): Promise<string | undefined>;
+  restoreCache(
+    paths: string[],
+    key: string,
+    restoreKeys?: string[],
+    options?: { lookupOnly?: boolean },
+  ): Promise<string | undefined>;
   saveCache(paths: string[], key: string): Promise<number>;
 }
 
