@@ -1,0 +1,16 @@
+import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
+import {
+  ensureImages,
+  resolveImages
+} from "./chunk-MTEVWNGF.js";
+import "./chunk-IF45U7AT.js";
+import "./chunk-LOTG6VG2.js";
+import "./chunk-4POBWK4H.js";
+import "./chunk-KKVC5PX3.js";
+import "./chunk-G3XLIV3Y.js";
+import "./chunk-CRDCTHBJ.js";
+import "./chunk-GYJEAFSS.js";
+export {
+  ensureImages,
+  resolveImages
+};

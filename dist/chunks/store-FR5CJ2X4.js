@@ -1,0 +1,11 @@
+import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
+import {
+  ImageStore
+} from "./chunk-FQJRACKF.js";
+import "./chunk-UVKT6WZW.js";
+import "./chunk-G3XLIV3Y.js";
+import "./chunk-CRDCTHBJ.js";
+import "./chunk-GYJEAFSS.js";
+export {
+  ImageStore
+};
