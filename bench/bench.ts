@@ -22,7 +22,7 @@ import {
 } from './kernels.js';
 import { bareBoots, coldBuild, imageUnderTest, plainDebootstrap, warmUps } from './measure.js';
 import { checks, renderTable, summarizeBoots, summarizeUps, type Results } from './report.js';
-import { cleanUpPending, distIsStale, progress, withTempDir } from './support.js';
+import { cleanUpPending, distIsStale, progress, withNamespace, withTempDir } from './support.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -92,7 +92,9 @@ async function measure(r: Results): Promise<void> {
     const boots = await step(r, 'bare boot', () => bareBoots(file, r.options.runs));
     if (boots) r.bareBoot = summarizeBoots(boots);
   }
-  const ups = await step(r, 'umlenv up', () => warmUps(CONFIG, r.options.runs));
+  const ups = await step(r, 'umlenv up', () =>
+    withNamespace(() => warmUps(CONFIG, r.options.runs)),
+  );
   if (ups) r.up = summarizeUps(ups);
   if (!r.options.skipCold) {
     r.coldBuild = await step(r, 'cold image build', () => coldBuild(CONFIG));

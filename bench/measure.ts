@@ -180,15 +180,16 @@ export async function warmUps(config: string, runs: number): Promise<UpRun[]> {
   return results;
 }
 
-// One up/down cycle; whatever happens, the environment is torn down before this returns.
+// One up/down cycle, in the bench's network namespace (the example links to the host);
+// whatever happens, the environment is torn down before this returns.
 async function warmUp(config: string, id: string): Promise<UpRun> {
   let isDown = false;
   const teardown = async () => {
-    if (!isDown) await umlenv(['down', '--env', id]).catch(() => {});
+    if (!isDown) await umlenv(['down', '--env', id], { hostLink: true }).catch(() => {});
   };
   return withCleanup(teardown, async () => {
     const [upSeconds] = await timed(() =>
-      umlenv(['up', '-f', config, '--env', id, '--ttl', '15m']),
+      umlenv(['up', '-f', config, '--env', id, '--ttl', '15m'], { hostLink: true }),
     );
     const state = await readState(envDir(id));
     if (!state) throw new Error(`umlenv up returned but environment ${id} has no state file`);
@@ -196,7 +197,7 @@ async function warmUp(config: string, id: string): Promise<UpRun> {
     const bootSeconds = await machineBoots(id);
     await sleep(2000);
     const pss = await pssBytes(state.machines.map((m) => `uml_dir=${m.umlDir}`));
-    const [downSeconds] = await timed(() => umlenv(['down', '--env', id]));
+    const [downSeconds] = await timed(() => umlenv(['down', '--env', id], { hostLink: true }));
     isDown = true;
     await assertTornDown(state);
     const n = state.machines.length;

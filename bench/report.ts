@@ -408,6 +408,9 @@ export function renderTable(r: Results): string {
   const lines = table([['measurement', 'value', 'target', 'result'], ...rows]);
   const notes = [`medians of ${r.options.runs} runs; image ${r.image?.key ?? '?'}`];
   notes.push(`${r.host.cpus} CPUs, host kernel ${r.host.release}, node ${r.host.node}`);
+  notes.push(
+    "umlenv up/down of the example run in the bench's own network namespace (ip netns exec), for its tap device and NAT rules",
+  );
   if (r.distStale) notes.push('warning: dist/cli.js is older than src/; run npm run build');
   const errors = r.errors.map((e) => `error in ${e.step}: ${e.message}`);
   return [...lines, ...kernelTable(r), '', ...notes, ...errors].join('\n') + '\n';

@@ -76,12 +76,45 @@ export function killQuietly(pid: number): void {
   }
 }
 
+let namespace: string | undefined;
+
+/**
+ * Runs fn with a network namespace made for it and deleted after: umlenv calls given
+ * `hostLink: true` run there, so an example's tap device and firewall and NAT rules never
+ * touch this host's network. Everything else (image builds fetch from the Debian mirror)
+ * stays outside.
+ */
+export async function withNamespace<T>(fn: () => Promise<T>): Promise<T> {
+  const name = `umlenv-bench-${process.pid}`;
+  await execa('ip', ['netns', 'add', name]);
+  const remove = async () => {
+    namespace = undefined;
+    await execa('ip', ['netns', 'delete', name]).catch(() => {});
+  };
+  return withCleanup(remove, async () => {
+    await execa('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    namespace = name;
+    return fn();
+  });
+}
+
+export type UmlenvOptions = Options & { hostLink?: boolean };
+
+// The CLI's command line, inside the bench's namespace for a call that links to the host.
+function command(args: string[], hostLink: boolean | undefined): [string, string[]] {
+  const cli = [process.execPath, cliEntry(), ...args];
+  if (!hostLink) return [cli[0], cli.slice(1)];
+  if (!namespace) throw new Error(`umlenv ${args[0]} links to the host: run it in withNamespace()`);
+  return ['ip', ['netns', 'exec', namespace, ...cli]];
+}
+
 /** Runs the built umlenv CLI, the way a CI job does, and fails with its stderr when it fails. */
-export async function umlenv(args: string[], options: Options = {}): Promise<Result> {
-  const result = await execa(process.execPath, [cliEntry(), ...args], {
+export async function umlenv(args: string[], options: UmlenvOptions = {}): Promise<Result> {
+  const { hostLink, ...rest } = options;
+  const result = await execa(...command(args, hostLink), {
     stdin: 'ignore',
     reject: false,
-    ...options,
+    ...rest,
   });
   if (result.exitCode !== 0) failed(args, result, String(result.stderr ?? '').split('\n'));
   return result;

@@ -3588,13 +3588,13 @@ function program2() {
   cli.command("up").description("build or restore images, start the switch and boot every machine").addOption(configOption()).addOption(envOption()).addOption(
     new Option("--ttl <duration>", "tear the environment down after this long").default(6 * 36e5, "6h").argParser(parseDuration)
   ).action(async (o) => {
-    const { up } = await import("./chunks/up-SS2XPJ7U.js");
+    const { up } = await import("./chunks/up-7W2LAIC4.js");
     const { state } = await up({ configFile: o.file, envId: o.env, ttlMs: o.ttl, log: logger() });
     process.stdout.write(`${state.id}
 `);
   });
   cli.command("down").description("stop every machine and remove everything the environment created").addOption(envOption()).action(async (o) => {
-    const { down } = await import("./chunks/down-74UOEVWS.js");
+    const { down } = await import("./chunks/down-E6PS33YR.js");
     const id = environmentId(o.env);
     if (!await down(id, logger())) logger().info(`environment ${id} is not up; nothing to do`);
   });
@@ -3710,7 +3710,7 @@ function program2() {
   cli.command("gc").description(
     "finish the teardown of environments whose owner died or whose time to live passed"
   ).action(async () => {
-    const { gc } = await import("./chunks/down-74UOEVWS.js");
+    const { gc } = await import("./chunks/down-E6PS33YR.js");
     const collected = await gc(logger());
     logger().info(
       collected.length ? `collected ${collected.length} environment(s)` : "nothing to collect"
@@ -3730,7 +3730,7 @@ function program2() {
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + "\n");
   });
   cli.command("__supervise", { hidden: true }).argument("<dir>").action(async (dir) => {
-    const { supervise } = await import("./chunks/supervisor-IFCX4PEH.js");
+    const { supervise } = await import("./chunks/supervisor-2RKCZX3K.js");
     await supervise(path.resolve(dir));
   });
   return cli;

@@ -50,7 +50,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   for (const tool of ['uml_switch', 'bwrap', 'taskset']) await requireTool(tool, 'to run machines');
   if (config.host) {
     requireNetAdmin();
-    for (const tool of ['ip', 'iptables', 'iptables-save'])
+    for (const tool of ['ip', 'iptables-save', 'iptables-restore'])
       await requireTool(tool, 'to link machines to the host');
   }
   const kernel = await chooseKernel(config.kernel, log);

@@ -23,7 +23,7 @@ describe('the minimal kernel through a CI cache', () => {
     work = await mkdtemp(path.join(tmpdir(), 'umlenv-kernel-remote-'));
     ci = new DirectoryFolderCache(path.join(work, 'ci'));
     process.env.RUNNER_TEMP = path.join(work, 'runner-temp');
-    await useBox('box-a');
+    useBox('box-a');
   });
   afterEach(async () => {
     process.env = { ...saved };
@@ -31,7 +31,7 @@ describe('the minimal kernel through a CI cache', () => {
   });
 
   // Each "box" is its own umlenv cache directory.
-  async function useBox(name: string) {
+  function useBox(name: string) {
     process.env.UMLENV_CACHE_DIR = path.join(work, name);
   }
   async function builtKernel(meta: object = { key: KEY }) {
@@ -47,7 +47,7 @@ describe('the minimal kernel through a CI cache', () => {
     expect(await ci.has(kernelCacheKey(KEY))).toBe(true);
     await saveKernel(KEY, ci, silentLogger); // already there: kept as it is
 
-    await useBox('box-b');
+    useBox('box-b');
     expect(await restoreKernel(KEY, ci)).toBe(true);
     expect(await readFile(path.join(kernelsDir(), KEY, 'linux'), 'utf8')).toBe('ELF kernel bytes');
     // Nothing half-made is left beside it, nor in the transfer folder.
@@ -62,7 +62,7 @@ describe('the minimal kernel through a CI cache', () => {
   it('refuses an entry that is not the kernel it is filed under, and publishes nothing', async () => {
     await builtKernel({ key: '6.1-somethingelse' });
     await saveKernel(KEY, ci, silentLogger);
-    await useBox('box-b');
+    useBox('box-b');
     await expect(restoreKernel(KEY, ci)).rejects.toThrow(
       /the CI cache entry umlenv-kernel-x64-6\.1-0123456789abcdef is not the minimal kernel/,
     );

@@ -31,20 +31,27 @@ export class DirectoryFolderCache implements FolderCache {
     return true;
   }
 
-  // Copied beside the entry and renamed into place, so a reader never sees half an entry.
   async put(key: string, dir: string): Promise<void> {
-    const entry = path.join(this.root, key);
-    if (await exists(entry)) return;
-    const tmp = path.join(this.root, `.tmp-${key}-${process.pid}`);
-    await mkdir(this.root, { recursive: true });
-    try {
-      await cp(dir, tmp, { recursive: true });
-      await rename(tmp, entry).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST' && error.code !== 'ENOTEMPTY') throw error;
-      });
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+    await publishCopy(dir, path.join(this.root, key));
+  }
+}
+
+/**
+ * Copies folder from to the path to, through a scratch folder beside it renamed into place,
+ * so a reader never sees half of it. A folder already at to is kept: the same key, the same
+ * content.
+ */
+async function publishCopy(from: string, to: string): Promise<void> {
+  if (await exists(to)) return;
+  const scratch = path.join(path.dirname(to), `.tmp-${path.basename(to)}-${process.pid}`);
+  await mkdir(path.dirname(to), { recursive: true });
+  try {
+    await cp(from, scratch, { recursive: true });
+    await rename(scratch, to).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' && error.code !== 'ENOTEMPTY') throw error;
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
@@ -101,18 +108,7 @@ export async function restoreKernel(key: string, cache: FolderCache): Promise<bo
         'delete that cache entry; the kernel will be built and saved again',
       );
     }
-    const final = path.join(kernelsDir(), key);
-    if (await exists(final)) return true;
-    const scratch = path.join(kernelsDir(), `.restore-${key}-${process.pid}`);
-    await mkdir(kernelsDir(), { recursive: true });
-    try {
-      await cp(transfer, scratch, { recursive: true });
-      await rename(scratch, final).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST' && error.code !== 'ENOTEMPTY') throw error;
-      });
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+    await publishCopy(transfer, path.join(kernelsDir(), key));
     return true;
   } finally {
     await rm(transfer, { recursive: true, force: true });

@@ -46,41 +46,65 @@ export function firewallRules(tap: string, subnet: Subnet, nat: boolean): Rule[]
   return rules;
 }
 
-/** Inserts the rules at the top of their chains, in order, each carrying the tag. */
+/**
+ * Inserts the rules at the top of their chains, in order, each carrying the tag: one
+ * iptables-restore per call, which applies each table's rules all at once or not at all.
+ */
 export async function applyRules(tag: string, rules: Rule[]): Promise<void> {
+  await restore(insertScript(tag, rules));
+}
+
+/** The iptables-restore input that inserts rules: `-I CHAIN N` in filter, appended in nat. */
+export function insertScript(tag: string, rules: Rule[]): string {
   const positions = new Map<string, number>();
-  for (const rule of rules) {
+  const lines = rules.map((rule) => {
     const key = `${rule.table}/${rule.chain}`;
     const position = (positions.get(key) ?? 0) + 1;
     positions.set(key, position);
     const op = rule.table === 'nat' ? ['-A', rule.chain] : ['-I', rule.chain, String(position)];
-    await iptables([
-      '-w',
-      '-t',
-      rule.table,
-      ...op,
-      ...rule.spec,
-      '-m',
-      'comment',
-      '--comment',
-      tag,
-    ]);
-  }
+    return { table: rule.table, line: [...op, ...rule.spec, '-m', 'comment', '--comment', tag] };
+  });
+  return script(
+    ['filter', 'nat'].map((t) => [
+      t,
+      lines.filter((l) => l.table === t).map((l) => l.line.join(' ')),
+    ]),
+  );
 }
 
 /** Deletes every rule that carries the tag, whoever added it and however far it got. */
 export async function removeRules(tag: string): Promise<void> {
+  const tables: [string, string[]][] = [];
   for (const table of ['filter', 'nat']) {
     const { stdout } = await execa('iptables-save', ['-t', table]);
-    for (const line of stdout.split('\n')) {
-      const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, '$1'));
-      if (words[0] !== '-A' || !words.includes(tag)) continue;
-      await iptables(['-w', '-t', table, '-D', ...words.slice(1)]);
-    }
+    tables.push([table, deleteLines(stdout, tag)]);
   }
+  await restore(script(tables));
 }
 
-async function iptables(args: string[]): Promise<void> {
-  const r = await execa('iptables', args, { reject: false });
-  if (r.exitCode !== 0) throw new Error(`iptables ${args.join(' ')}: ${r.stderr.trim()}`);
+/** The rules of an iptables-save dump that carry the tag, as `-D` lines for iptables-restore. */
+export function deleteLines(dump: string, tag: string): string[] {
+  return dump
+    .split('\n')
+    .filter((line) => {
+      const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, '$1'));
+      return words[0] === '-A' && words.includes(tag);
+    })
+    .map((line) => `-D${line.slice(2)}`);
+}
+
+// One iptables-restore input for the tables that have lines.
+function script(tables: [string, string[]][]): string {
+  return tables
+    .filter(([, lines]) => lines.length)
+    .map(([table, lines]) => `*${table}\n${lines.join('\n')}\nCOMMIT\n`)
+    .join('');
+}
+
+// --noflush: only these lines change; -w: wait for the lock that other iptables users hold.
+async function restore(input: string): Promise<void> {
+  if (!input) return;
+  const r = await execa('iptables-restore', ['-w', '--noflush'], { input, reject: false });
+  if (r.exitCode !== 0)
+    throw new Error(`iptables-restore failed: ${r.stderr.trim()}\ninput was:\n${input}`);
 }

@@ -44,42 +44,57 @@ function firewallRules(tap, subnet, nat) {
   return rules;
 }
 async function applyRules(tag, rules) {
+  await restore(insertScript(tag, rules));
+}
+function insertScript(tag, rules) {
   const positions = /* @__PURE__ */ new Map();
-  for (const rule of rules) {
+  const lines = rules.map((rule) => {
     const key = `${rule.table}/${rule.chain}`;
     const position = (positions.get(key) ?? 0) + 1;
     positions.set(key, position);
     const op = rule.table === "nat" ? ["-A", rule.chain] : ["-I", rule.chain, String(position)];
-    await iptables([
-      "-w",
-      "-t",
-      rule.table,
-      ...op,
-      ...rule.spec,
-      "-m",
-      "comment",
-      "--comment",
-      tag
-    ]);
-  }
+    return { table: rule.table, line: [...op, ...rule.spec, "-m", "comment", "--comment", tag] };
+  });
+  return script(
+    ["filter", "nat"].map((t) => [
+      t,
+      lines.filter((l) => l.table === t).map((l) => l.line.join(" "))
+    ])
+  );
 }
 async function removeRules(tag) {
+  const tables = [];
   for (const table of ["filter", "nat"]) {
     const { stdout } = await execa("iptables-save", ["-t", table]);
-    for (const line of stdout.split("\n")) {
-      const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, "$1"));
-      if (words[0] !== "-A" || !words.includes(tag)) continue;
-      await iptables(["-w", "-t", table, "-D", ...words.slice(1)]);
-    }
+    tables.push([table, deleteLines(stdout, tag)]);
   }
+  await restore(script(tables));
 }
-async function iptables(args) {
-  const r = await execa("iptables", args, { reject: false });
-  if (r.exitCode !== 0) throw new Error(`iptables ${args.join(" ")}: ${r.stderr.trim()}`);
+function deleteLines(dump, tag) {
+  return dump.split("\n").filter((line) => {
+    const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, "$1"));
+    return words[0] === "-A" && words.includes(tag);
+  }).map((line) => `-D${line.slice(2)}`);
+}
+function script(tables) {
+  return tables.filter(([, lines]) => lines.length).map(([table, lines]) => `*${table}
+${lines.join("\n")}
+COMMIT
+`).join("");
+}
+async function restore(input) {
+  if (!input) return;
+  const r = await execa("iptables-restore", ["-w", "--noflush"], { input, reject: false });
+  if (r.exitCode !== 0)
+    throw new Error(`iptables-restore failed: ${r.stderr.trim()}
+input was:
+${input}`);
 }
 export {
   applyRules,
+  deleteLines,
   firewallRules,
+  insertScript,
   removeRules,
   ruleTag
 };

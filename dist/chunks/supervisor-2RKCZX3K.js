@@ -5,7 +5,7 @@ import {
 } from "./chunk-WETKVUDH.js";
 import {
   runUndos
-} from "./chunk-A4HHR6OQ.js";
+} from "./chunk-GLG4RYIR.js";
 import {
   Connection,
   FrameDecoder,
@@ -562,7 +562,7 @@ async function startEnvironment(writer, log) {
     return result;
   };
   if (net3.tap) {
-    const { applyRules, firewallRules, ruleTag } = await import("./firewall-3XXOFOOL.js");
+    const { applyRules, firewallRules, ruleTag } = await import("./firewall-AWHF2KVW.js");
     const { createTap, useForwarding } = await import("./hostlink-NC3LNW5U.js");
     const tap = net3.tap;
     const subnet = parseSubnet(net3.subnet);

@@ -31,7 +31,7 @@ async function runUndo(undo) {
     case "tap":
       return (await import("./hostlink-NC3LNW5U.js")).deleteTap(undo.name);
     case "firewall":
-      return (await import("./firewall-3XXOFOOL.js")).removeRules(undo.tag);
+      return (await import("./firewall-AWHF2KVW.js")).removeRules(undo.tag);
     case "forwarding":
       return (await import("./hostlink-NC3LNW5U.js")).releaseForwarding(undo.env);
   }

@@ -1,7 +1,7 @@
 import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
 import {
   runUndos
-} from "./chunk-A4HHR6OQ.js";
+} from "./chunk-GLG4RYIR.js";
 import {
   envDir,
   isAlive,

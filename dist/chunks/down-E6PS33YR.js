@@ -2,8 +2,8 @@ import { createRequire as __umlenvRequire } from 'node:module'; const require = 
 import {
   down,
   gc
-} from "./chunk-WNQTQSTB.js";
-import "./chunk-A4HHR6OQ.js";
+} from "./chunk-4EEI723A.js";
+import "./chunk-GLG4RYIR.js";
 import "./chunk-AVK6SH7S.js";
 import "./chunk-4POBWK4H.js";
 import "./chunk-G3XLIV3Y.js";

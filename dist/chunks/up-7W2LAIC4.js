@@ -1,13 +1,13 @@
 import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
 import {
   gc
-} from "./chunk-WNQTQSTB.js";
+} from "./chunk-4EEI723A.js";
 import {
   macFor
 } from "./chunk-WETKVUDH.js";
 import {
   runUndos
-} from "./chunk-A4HHR6OQ.js";
+} from "./chunk-GLG4RYIR.js";
 import {
   environmentId
 } from "./chunk-MNWMIXAU.js";
@@ -256,7 +256,7 @@ async function up(options) {
   for (const tool of ["uml_switch", "bwrap", "taskset"]) await requireTool(tool, "to run machines");
   if (config.host) {
     requireNetAdmin();
-    for (const tool of ["ip", "iptables", "iptables-save"])
+    for (const tool of ["ip", "iptables-save", "iptables-restore"])
       await requireTool(tool, "to link machines to the host");
   }
   const kernel = await chooseKernel(config.kernel, log);
