@@ -3585,11 +3585,19 @@ function program2() {
     "environment id (default: from UMLENV_ENV, the CI job, or this directory)"
   );
   const configOption = () => new Option("-f, --file <path>", "config file").default("umlenv.yml");
-  cli.command("up").description("build or restore images, start the switch and boot every machine").addOption(configOption()).addOption(envOption()).addOption(
+  cli.command("up").description(
+    "build or restore images, start the switch and boot the machines (all of them, or those named and what they depend on)"
+  ).argument("[machines...]", "start only these machines and those they depend on").addOption(configOption()).addOption(envOption()).addOption(
     new Option("--ttl <duration>", "tear the environment down after this long").default(6 * 36e5, "6h").argParser(parseDuration)
-  ).action(async (o) => {
-    const { up } = await import("./chunks/up-7W2LAIC4.js");
-    const { state } = await up({ configFile: o.file, envId: o.env, ttlMs: o.ttl, log: logger() });
+  ).action(async (machines, o) => {
+    const { up } = await import("./chunks/up-4UT3WH6Q.js");
+    const { state } = await up({
+      configFile: o.file,
+      envId: o.env,
+      machines,
+      ttlMs: o.ttl,
+      log: logger()
+    });
     process.stdout.write(`${state.id}
 `);
   });

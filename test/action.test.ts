@@ -142,6 +142,17 @@ describe.skipIf(!root || !tun)(
       await expectNothingLeft();
     });
 
+    it('starts only the machines of the machines input, at their addresses in the whole config', async () => {
+      const { runner, inputs, stepEnv, expectNothingLeft } = job('test-action-subset', 'cache-b');
+      const main = await runner.main({ ...inputs, machines: 'db' }, stepEnv);
+      expect(main.exitCode, main.stdout + main.stderr).toBe(0);
+      expect(main.stdout).toContain('Starting 1 of 2 machines: db');
+      expect(main.outputs.addresses).toBe('{"db":"10.224.0.3"}');
+      expect((await runner.run('umlenv exec db -- uname -n')).stdout).toBe('db');
+      expect((await runner.post(inputs, stepEnv)).exitCode).toBe(0);
+      await expectNothingLeft();
+    });
+
     // Runs where the minimal kernel is built on this box (its test pass builds it first).
     it.skipIf(!builtKernel)(
       'carries the minimal kernel through the CI cache to a box that lacks it',

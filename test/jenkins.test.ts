@@ -354,11 +354,17 @@ describe.skipIf(!root || !hasGroovy)(
       expect(await leftovers()).toEqual([]);
     });
 
-    it('fails clearly on the machines option, before starting anything', async () => {
-      const b = await build(path.join(PIPELINES, 'machines.groovy'), { set: { CONFIG: ONE } });
-      expect(b.exitCode, b.all).toBe(1);
-      expect(b.stdout).toMatch(/^ERROR: umlEnv: the machines option is not supported yet/m);
-      expect(b.all, 'no sh ran, so no umlenv up').not.toMatch(/\[Pipeline\] sh|never runs/);
+    it('starts only the machines the option names, each at its address in the whole config', async () => {
+      const b = await build(path.join(PIPELINES, 'machines.groovy'), {
+        set: { CONFIG: EXAMPLE, CACHE_DIR },
+      });
+      expect(b.exitCode, b.all).toBe(0);
+      const addresses = [...b.stdout.matchAll(/^UMLENV_ADDR_(\w+)=(\S+)$/gm)].map((m) => m[1]);
+      expect(addresses).toEqual(['API_RUN']);
+      // api-run is the second machine of the example: .3 whether or not the others start.
+      expect(b.stdout).toMatch(/^UMLENV_ADDR_API_RUN=10\.\d+\.\d+\.3$/m);
+      expect(b.stdout).toMatch(/^api-run +running/m);
+      expect(b.stdout).not.toMatch(/^(api-build|frontend) /m);
       expect(await leftovers()).toEqual([]);
     });
 

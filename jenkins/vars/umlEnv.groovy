@@ -6,7 +6,7 @@ def call(Map config = [:], Closure body) {
     Map defaults = [
         config: 'umlenv.yml',  // the config to start, relative to the current directory
         env: null,             // environment id; default from BUILD_TAG, EXECUTOR_NUMBER, a count
-        machines: null,        // start only these: not supported yet, umlenv up starts them all
+        machines: null,        // start only these (a list, or names in a string) and their depends_on
         cacheDir: null,        // image cache, exported as UMLENV_CACHE_DIR; default: the CLI's
         keepOnFailure: false,  // when the block fails, leave the environment up to debug it
         ttl: '6h',             // the environment ends itself after this long, even if lost
@@ -23,10 +23,11 @@ def call(Map config = [:], Closure body) {
               "known: ${defaults.keySet().join(', ')}")
     }
     Map o = defaults + config
-    if (o.machines) {
-        error("umlEnv: the machines option is not supported yet: umlenv up starts every machine " +
-              "of ${o.config}; point config at a file that lists only the machines you need")
-    }
+    // Only these machines (and what they depend on): a list, or names in one string.
+    List only = o.machines instanceof CharSequence ? o.machines.toString().tokenize(', \n') :
+        (o.machines ?: []) as List
+    String names = ''
+    for (Object m in only) names += ' ' + q(m)
     String id = o.env ?: envId()
     if (!id.matches('[a-z0-9][a-z0-9_.-]{0,39}')) {
         error("umlEnv: env '${id}' is not an id: 1-40 of a-z 0-9 . _ -, starting with a-z or 0-9")
@@ -39,7 +40,7 @@ def call(Map config = [:], Closure body) {
     withEnv(vars) {
         try {
             int up = sh(returnStatus: true, script: "timeout -k 10s ${q(o.upTimeout)} " +
-                        "${o.cli} up -f ${q(o.config)} --env ${id} --ttl ${q(o.ttl)}")
+                        "${o.cli} up -f ${q(o.config)} --env ${id} --ttl ${q(o.ttl)}${names}")
             if (up == 124) error("umlEnv: umlenv up took longer than ${o.upTimeout} (upTimeout)")
             if (up != 0) error("umlEnv: umlenv up failed with exit status ${up}")
             started = true

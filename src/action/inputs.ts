@@ -22,6 +22,8 @@ export type InputName = keyof typeof INPUT_DEFAULTS;
 export interface ActionInputs {
   config: string;
   envId?: string;
+  /** Start only these and what they depend on; empty for every machine. */
+  machines: string[];
   cache: boolean;
   keepOnFailure: boolean;
   ttlMs: number;
@@ -32,13 +34,6 @@ export interface ActionInputs {
 // Reads every input through get (core.getInput in the action); an empty value means the default.
 export function parseInputs(get: (name: InputName) => string): ActionInputs {
   const value = (name: InputName) => get(name).trim() || INPUT_DEFAULTS[name];
-  const machines = value('machines');
-  if (machines) {
-    throw new UmlenvError(
-      `input machines: ${JSON.stringify(machines)} asks for some machines only, and umlenv starts every machine of a config`,
-      'remove the machines input, or put the machines this job needs in a config file of their own and pass it as config',
-    );
-  }
   const envId = value('env-id');
   if (envId && !ENV_ID.test(envId)) {
     throw new UmlenvError(
@@ -57,6 +52,10 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
   return {
     config: value('config'),
     envId: envId || undefined,
+    // Names apart by commas, spaces or lines, as a YAML block or a one-line list.
+    machines: value('machines')
+      .split(/[\s,]+/)
+      .filter(Boolean),
     cache: boolean('cache', value('cache')),
     keepOnFailure: boolean('keep-on-failure', value('keep-on-failure')),
     ttlMs: duration('ttl', value('ttl')),

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../config/load.js';
+import { selectMachines } from '../config/select.js';
 import { environmentId } from '../environment/identity.js';
 import type { EnvState } from '../environment/state.js';
 import { up } from '../environment/up.js';
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
   const kernels = folderCache(inputs.cache);
   await log.group('Find the kernel', () => provideKernel(config.kernel, kernels, log));
   const missing = await log.group('Find images', async () => {
-    const images = await resolveImages(config);
+    const only = inputs.machines.length ? selectMachines(config, inputs.machines) : undefined;
+    const used = config.machines.filter((m) => !only || only.has(m.name)).map((m) => m.image);
+    const images = await resolveImages(config, [...new Set(used)]);
     return restoreImages(
       images.map((i) => i.key),
       store,
@@ -78,7 +81,9 @@ async function main(): Promise<void> {
   saveActionState({ missingImages: missing });
 
   const result = await log
-    .group(`Start environment ${id}`, () => up({ configFile, envId: id, ttlMs: inputs.ttlMs, log }))
+    .group(`Start environment ${id}`, () =>
+      up({ configFile, envId: id, machines: inputs.machines, ttlMs: inputs.ttlMs, log }),
+    )
     .catch((error: unknown) => {
       saveActionState({ outcome: 'failed' });
       throw error;

@@ -39,7 +39,10 @@ export function program(): Command {
 
   cli
     .command('up')
-    .description('build or restore images, start the switch and boot every machine')
+    .description(
+      'build or restore images, start the switch and boot the machines (all of them, or those named and what they depend on)',
+    )
+    .argument('[machines...]', 'start only these machines and those they depend on')
     .addOption(configOption())
     .addOption(envOption())
     .addOption(
@@ -47,9 +50,15 @@ export function program(): Command {
         .default(6 * 36e5, '6h')
         .argParser(parseDuration),
     )
-    .action(async (o) => {
+    .action(async (machines: string[], o) => {
       const { up } = await import('../environment/up.js');
-      const { state } = await up({ configFile: o.file, envId: o.env, ttlMs: o.ttl, log: logger() });
+      const { state } = await up({
+        configFile: o.file,
+        envId: o.env,
+        machines,
+        ttlMs: o.ttl,
+        log: logger(),
+      });
       process.stdout.write(`${state.id}\n`);
     });
 

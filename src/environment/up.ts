@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/spec.js';
+import { selectMachines } from '../config/select.js';
+import type { Config, MachineSpec } from '../config/spec.js';
 import { UmlenvError } from '../errors.js';
 import { isAlive, processRef, sleep, type ProcessRef } from '../host/process.js';
 import { requireTool } from '../host/tools.js';
@@ -32,6 +33,8 @@ import { runUndos } from './teardown.js';
 export interface UpOptions {
   configFile: string;
   envId?: string;
+  /** Start only these machines and those they depend on; all when empty or absent. */
+  machines?: string[];
   ttlMs: number;
   log: Logger;
 }
@@ -46,6 +49,15 @@ export async function up(options: UpOptions): Promise<UpResult> {
   const { log } = options;
   const { phases, phase: timed } = phaseTimer();
   const config = await loadConfig(options.configFile);
+  const only = options.machines?.length ? selectMachines(config, options.machines) : undefined;
+  const chosen = config.machines.filter((m) => !only || only.has(m.name));
+  if (only) {
+    const extra = chosen.filter((m) => !options.machines!.includes(m.name)).map((m) => m.name);
+    log.info(
+      `Starting ${chosen.length} of ${config.machines.length} machines: ${chosen.map((m) => m.name).join(', ')}` +
+        (extra.length ? ` (${extra.join(', ')} for depends_on)` : ''),
+    );
+  }
   const id = environmentId(options.envId);
   for (const tool of ['uml_switch', 'bwrap', 'taskset']) await requireTool(tool, 'to run machines');
   if (config.host) {
@@ -54,7 +66,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
       await requireTool(tool, 'to link machines to the host');
   }
   const kernel = await chooseKernel(config.kernel, log);
-  await checkMemorySpace(config);
+  await checkMemorySpace(chosen);
   await timed('gc', () => gc(log));
   const dir = envDir(id);
   const existing = await readState(dir);
@@ -66,7 +78,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   }
   const store = new ImageStore();
   const images = await timed('images', async () =>
-    ensureImages(await resolveImages(config), store, log),
+    ensureImages(await resolveImages(config, [...new Set(chosen.map((m) => m.image))]), store, log),
   );
   const envLog = log.child(id);
 
@@ -94,6 +106,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     dir,
     parseSubnet(network.subnet)!,
     Object.fromEntries(images.map((i) => [i.name, i.file])),
+    only,
   );
   const now = Date.now();
   const state: EnvState = {
@@ -141,8 +154,8 @@ async function planNetwork(
 }
 
 // Guest memory is an unlinked file in TMPDIR when set, else in a private tmpfs (RAM).
-async function checkMemorySpace(config: Config): Promise<void> {
-  const need = config.machines.reduce((sum, m) => sum + m.memoryBytes, 0);
+async function checkMemorySpace(machines: MachineSpec[]): Promise<void> {
+  const need = machines.reduce((sum, m) => sum + m.memoryBytes, 0);
   const dir = process.env.TMPDIR;
   let free: number;
   if (dir) {
@@ -156,7 +169,7 @@ async function checkMemorySpace(config: Config): Promise<void> {
   }
   if (free < need) {
     throw new UmlenvError(
-      `not enough space in ${dir ?? 'memory'} for guest memory: ${config.machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
+      `not enough space in ${dir ?? 'memory'} for guest memory: ${machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
       'free space there, point TMPDIR at a larger file system, or lower memory: of the machines',
     );
   }

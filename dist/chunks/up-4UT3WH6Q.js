@@ -21,6 +21,7 @@ import {
   writeState
 } from "./chunk-AVK6SH7S.js";
 import {
+  ConfigError,
   loadConfig
 } from "./chunk-7E7EXOEV.js";
 import "./chunk-MOGVDQLA.js";
@@ -80,6 +81,27 @@ import {
 import { spawn } from "node:child_process";
 import { mkdir as mkdir2, open, readFile as readFile2, rm as rm2, statfs } from "node:fs/promises";
 import path3 from "node:path";
+
+// src/config/select.ts
+function selectMachines(config, names) {
+  const byName = new Map(config.machines.map((m) => [m.name, m]));
+  const unknown = names.filter((n) => !byName.has(n));
+  if (unknown.length) {
+    const what = unknown.length === 1 ? "no machine named" : "no machines named";
+    throw new ConfigError(
+      `${what} ${unknown.join(", ")} in ${config.file}`,
+      `name machines of the config: ${config.machines.map((m) => m.name).join(", ")}`
+    );
+  }
+  const selected = /* @__PURE__ */ new Set();
+  const visit = (name) => {
+    if (selected.has(name)) return;
+    selected.add(name);
+    for (const d of byName.get(name).dependsOn) visit(d.machine);
+  };
+  names.forEach(visit);
+  return selected;
+}
 
 // src/kernel/choose.ts
 async function chooseKernel(configured, log) {
@@ -217,13 +239,15 @@ async function liveLeases() {
 import os from "node:os";
 import path2 from "node:path";
 var DEFAULT_SUBNET = parseSubnet("10.224.0.0/24");
-function planMachines(config, dir, subnet, imageFiles, cpus = os.availableParallelism()) {
+function planMachines(config, dir, subnet, imageFiles, only, cpus = os.availableParallelism()) {
   const fixed = new Set(
     config.machines.flatMap((m) => m.address === void 0 ? [] : [m.address])
   );
   const free = [...machineAddresses(subnet)].filter((a) => !fixed.has(a));
-  return config.machines.map((m, i) => {
-    const address = m.address ?? free.shift();
+  const addresses = config.machines.map((m) => m.address ?? free.shift());
+  const machines = config.machines.filter((m) => !only || only.has(m.name));
+  return machines.map((m, i) => {
+    const address = addresses[config.machines.indexOf(m)];
     const machineDir = path2.join(dir, "machines", m.name);
     const umlDir = path2.join(dir, "u", String(i));
     return {
@@ -252,6 +276,14 @@ async function up(options) {
   const { log } = options;
   const { phases, phase: timed } = phaseTimer();
   const config = await loadConfig(options.configFile);
+  const only = options.machines?.length ? selectMachines(config, options.machines) : void 0;
+  const chosen = config.machines.filter((m) => !only || only.has(m.name));
+  if (only) {
+    const extra = chosen.filter((m) => !options.machines.includes(m.name)).map((m) => m.name);
+    log.info(
+      `Starting ${chosen.length} of ${config.machines.length} machines: ${chosen.map((m) => m.name).join(", ")}` + (extra.length ? ` (${extra.join(", ")} for depends_on)` : "")
+    );
+  }
   const id = environmentId(options.envId);
   for (const tool of ["uml_switch", "bwrap", "taskset"]) await requireTool(tool, "to run machines");
   if (config.host) {
@@ -260,7 +292,7 @@ async function up(options) {
       await requireTool(tool, "to link machines to the host");
   }
   const kernel = await chooseKernel(config.kernel, log);
-  await checkMemorySpace(config);
+  await checkMemorySpace(chosen);
   await timed("gc", () => gc(log));
   const dir = envDir(id);
   const existing = await readState(dir);
@@ -273,7 +305,7 @@ async function up(options) {
   const store = new ImageStore();
   const images = await timed(
     "images",
-    async () => ensureImages(await resolveImages(config), store, log)
+    async () => ensureImages(await resolveImages(config, [...new Set(chosen.map((m) => m.image))]), store, log)
   );
   const envLog = log.child(id);
   await mkdir2(envsDir(), { recursive: true, mode: 493 });
@@ -299,7 +331,8 @@ async function up(options) {
     config,
     dir,
     parseSubnet(network.subnet),
-    Object.fromEntries(images.map((i) => [i.name, i.file]))
+    Object.fromEntries(images.map((i) => [i.name, i.file])),
+    only
   );
   const now = Date.now();
   const state = {
@@ -338,8 +371,8 @@ async function planNetwork(config, id, owner, undo) {
     nameservers: config.nat ? await hostNameservers() : []
   };
 }
-async function checkMemorySpace(config) {
-  const need = config.machines.reduce((sum, m) => sum + m.memoryBytes, 0);
+async function checkMemorySpace(machines) {
+  const need = machines.reduce((sum, m) => sum + m.memoryBytes, 0);
   const dir = process.env.TMPDIR;
   let free;
   if (dir) {
@@ -352,7 +385,7 @@ async function checkMemorySpace(config) {
   }
   if (free < need) {
     throw new UmlenvError(
-      `not enough space in ${dir ?? "memory"} for guest memory: ${config.machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
+      `not enough space in ${dir ?? "memory"} for guest memory: ${machines.length} machines need up to ${need >> 20} MiB, ${Math.floor(free / 2 ** 20)} MiB are free (a guest whose memory file cannot grow dies with a bus error)`,
       "free space there, point TMPDIR at a larger file system, or lower memory: of the machines"
     );
   }
