@@ -3519,7 +3519,7 @@ function addImageCommands(cli, logger, configOption) {
   const image = cli.command("image").description("manage the local image cache");
   image.command("build").description("build the images a config uses, unless cached").addOption(configOption()).argument("[names...]", "images to build (default: every image the machines use)").action(async (names, o) => {
     const [{ loadConfig }, { ensureImages, resolveImages }, { ImageStore }] = await Promise.all([
-      import("./chunks/load-YFXSS5FY.js"),
+      import("./chunks/load-RHNYSCJL.js"),
       import("./chunks/ensure-MKQFQQJO.js"),
       import("./chunks/store-FR5CJ2X4.js")
     ]);
@@ -3590,7 +3590,7 @@ function program2() {
   ).argument("[machines...]", "start only these machines and those they depend on").addOption(configOption()).addOption(envOption()).addOption(
     new Option("--ttl <duration>", "tear the environment down after this long").default(6 * 36e5, "6h").argParser(parseDuration)
   ).action(async (machines, o) => {
-    const { up } = await import("./chunks/up-4UT3WH6Q.js");
+    const { up } = await import("./chunks/up-ZGM6NUO5.js");
     const { state } = await up({
       configFile: o.file,
       envId: o.env,

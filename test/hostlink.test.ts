@@ -215,6 +215,27 @@ describe.skipIf(!root || !tun)(
       expect(await box.dump()).toBe(mid);
     });
 
+    it('makes no host link for a subset whose machines publish no port', async () => {
+      const file = await config(
+        dir,
+        'subset.yml',
+        'machines:\n  web:\n    ports: ["127.0.0.1:18081:8080"]\n  client:\n',
+      );
+      started.push('subset');
+      const up = await box.umlenv(['up', '-f', file, '--env', 'subset', 'client']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const state = JSON.parse(
+        await readFile(path.join(box.stateDir, 'envs', 'subset', 'state.json'), 'utf8'),
+      );
+      expect(state.network.tap).toBeUndefined();
+      expect(state.machines.map((m: { name: string }) => m.name)).toEqual(['client']);
+      // While it runs, the box's links, addresses, routes, rules and forwarding are as before.
+      const network = (dump: string) => dump.split('\n----\n').slice(0, 5);
+      expect(network(await box.dump())).toEqual(network(before));
+      expect((await box.umlenv(['down', '--env', 'subset'])).exitCode).toBe(0);
+      expect(await box.dump()).toBe(before);
+    });
+
     it('finishes the teardown of an up killed after its tap and rules exist', async () => {
       const file = await config(
         dir,

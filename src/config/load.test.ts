@@ -431,6 +431,7 @@ describe('valid configs', () => {
         },
       ],
       host: false,
+      hostAsked: false,
       nat: false,
     });
   });
@@ -554,6 +555,7 @@ describe('valid configs', () => {
         },
       ],
       host: false,
+      hostAsked: false,
       nat: false,
     });
   });

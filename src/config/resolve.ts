@@ -176,12 +176,13 @@ export function resolve(raw: RawConfig, file: string, locate: Locate): Config {
   }
   checkDependencies(machines, fail);
   const nat = raw.network.nat;
-  const host = raw.network.host || nat || published.size > 0;
+  const hostAsked = raw.network.host || nat;
+  const host = hostAsked || published.size > 0;
   const kernel =
     raw.kernel && !['stock', 'minimal'].includes(raw.kernel) && raw.kernel.includes('/')
       ? path.resolve(path.dirname(file), raw.kernel)
       : raw.kernel;
-  return { file: path.resolve(file), images, machines, subnet, host, nat, kernel };
+  return { file: path.resolve(file), images, machines, subnet, host, hostAsked, nat, kernel };
 }
 
 function parsePort(

@@ -23,6 +23,7 @@ const config: Config = {
     machine('tools'),
   ],
   host: false,
+  hostAsked: false,
   nat: false,
 };
 

@@ -67,6 +67,8 @@ export interface Config {
   subnet?: Subnet;
   /** A tap device links the network to the host (asked for, or implied by nat or ports). */
   host: boolean;
+  /** network.host or network.nat as written: a host link even where no port is published. */
+  hostAsked: boolean;
   nat: boolean;
   /** "stock", "minimal", a path, or undefined for the default. */
   kernel?: string;

@@ -48,9 +48,12 @@ export interface UpResult {
 export async function up(options: UpOptions): Promise<UpResult> {
   const { log } = options;
   const { phases, phase: timed } = phaseTimer();
-  const config = await loadConfig(options.configFile);
-  const only = options.machines?.length ? selectMachines(config, options.machines) : undefined;
-  const chosen = config.machines.filter((m) => !only || only.has(m.name));
+  const loaded = await loadConfig(options.configFile);
+  const only = options.machines?.length ? selectMachines(loaded, options.machines) : undefined;
+  const chosen = loaded.machines.filter((m) => !only || only.has(m.name));
+  // A host link that only the ports of machines left out would need is not made.
+  const host = only ? loaded.hostAsked || chosen.some((m) => m.ports.length > 0) : loaded.host;
+  const config: Config = { ...loaded, host };
   if (only) {
     const extra = chosen.filter((m) => !options.machines!.includes(m.name)).map((m) => m.name);
     log.info(

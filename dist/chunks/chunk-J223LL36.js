@@ -7589,9 +7589,10 @@ function resolve(raw, file, locate) {
   }
   checkDependencies(machines, fail);
   const nat = raw.network.nat;
-  const host = raw.network.host || nat || published.size > 0;
+  const hostAsked = raw.network.host || nat;
+  const host = hostAsked || published.size > 0;
   const kernel = raw.kernel && !["stock", "minimal"].includes(raw.kernel) && raw.kernel.includes("/") ? path.resolve(path.dirname(file), raw.kernel) : raw.kernel;
-  return { file: path.resolve(file), images, machines, subnet, host, nat, kernel };
+  return { file: path.resolve(file), images, machines, subnet, host, hostAsked, nat, kernel };
 }
 function parsePort(spec, key, fail) {
   const [, address = "127.0.0.1", hostPort, guestPort] = PORT.exec(spec);

@@ -23,7 +23,7 @@ import {
 import {
   ConfigError,
   loadConfig
-} from "./chunk-7E7EXOEV.js";
+} from "./chunk-J223LL36.js";
 import "./chunk-MOGVDQLA.js";
 import "./chunk-67RI6UJH.js";
 import {
@@ -275,9 +275,11 @@ function planMachines(config, dir, subnet, imageFiles, only, cpus = os.available
 async function up(options) {
   const { log } = options;
   const { phases, phase: timed } = phaseTimer();
-  const config = await loadConfig(options.configFile);
-  const only = options.machines?.length ? selectMachines(config, options.machines) : void 0;
-  const chosen = config.machines.filter((m) => !only || only.has(m.name));
+  const loaded = await loadConfig(options.configFile);
+  const only = options.machines?.length ? selectMachines(loaded, options.machines) : void 0;
+  const chosen = loaded.machines.filter((m) => !only || only.has(m.name));
+  const host = only ? loaded.hostAsked || chosen.some((m) => m.ports.length > 0) : loaded.host;
+  const config = { ...loaded, host };
   if (only) {
     const extra = chosen.filter((m) => !options.machines.includes(m.name)).map((m) => m.name);
     log.info(

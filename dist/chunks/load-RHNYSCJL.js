@@ -4,7 +4,7 @@ import {
   loadConfig,
   parseConfig,
   parseDuration
-} from "./chunk-7E7EXOEV.js";
+} from "./chunk-J223LL36.js";
 import "./chunk-MOGVDQLA.js";
 import "./chunk-67RI6UJH.js";
 import "./chunk-VO2LAO67.js";
