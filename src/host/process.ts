@@ -68,16 +68,24 @@ export async function waitGone(ref: ProcessRef, timeoutMs: number): Promise<bool
 
 // Pids whose command line carries marker, such as a guest's uml_dir= argument.
 export async function findByArgument(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (args.includes(marker)) found.push(Number(entry));
-    } catch {
-      // gone while we looked
-    }
-  }
+  return (await findByArguments([marker])).get(marker) ?? [];
+}
+
+/** Per marker, the pids whose command line carries it: one pass over /proc for all. */
+export async function findByArguments(markers: string[]): Promise<Map<string, number[]>> {
+  const found = new Map<string, number[]>(markers.map((m) => [m, []]));
+  const entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e));
+  await Promise.all(
+    entries.map(async (entry) => {
+      let args: string[];
+      try {
+        args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      } catch {
+        return; // gone while we looked
+      }
+      for (const marker of new Set(args)) found.get(marker)?.push(Number(entry));
+    }),
+  );
   return found;
 }
 

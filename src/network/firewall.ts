@@ -74,23 +74,20 @@ export function insertScript(tag: string, rules: Rule[]): string {
 
 /** Deletes every rule that carries the tag, whoever added it and however far it got. */
 export async function removeRules(tag: string): Promise<void> {
-  const tables: [string, string[]][] = [];
-  for (const table of ['filter', 'nat']) {
-    const { stdout } = await execa('iptables-save', ['-t', table]);
-    tables.push([table, deleteLines(stdout, tag)]);
-  }
-  await restore(script(tables));
+  const { stdout } = await execa('iptables-save');
+  await restore(script([...deleteLines(stdout, tag)]));
 }
 
-/** The rules of an iptables-save dump that carry the tag, as `-D` lines for iptables-restore. */
-export function deleteLines(dump: string, tag: string): string[] {
-  return dump
-    .split('\n')
-    .filter((line) => {
-      const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, '$1'));
-      return words[0] === '-A' && words.includes(tag);
-    })
-    .map((line) => `-D${line.slice(2)}`);
+/** The rules of an iptables-save dump that carry the tag, as `-D` lines, per table. */
+export function deleteLines(dump: string, tag: string): Map<string, string[]> {
+  const tables = new Map<string, string[]>();
+  let table: string[] | undefined;
+  for (const line of dump.split('\n')) {
+    if (line.startsWith('*')) tables.set(line.slice(1).trim(), (table = []));
+    const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, '$1'));
+    if (words[0] === '-A' && words.includes(tag)) table?.push(`-D${line.slice(2)}`);
+  }
+  return tables;
 }
 
 // One iptables-restore input for the tables that have lines.
