@@ -34,7 +34,7 @@ export default defineConfig({
         test: {
           name: 'integration-minimal-kernel',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/image.test.ts', '**/node_modules/**'],
+          exclude: ['test/image.test.ts', 'test/kernel.test.ts', '**/node_modules/**'],
           globalSetup: ['test/minimal-kernel.setup.ts'],
           env: { UMLENV_KERNEL: 'minimal' },
           sequence: { groupOrder: 2 },

@@ -1,8 +1,9 @@
-import { mkdir, readFile, readdir, rm, statfs, utimes, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, utimes, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { UmlenvError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { freeBytes, scratchDir, sweepScratch } from '../host/scratch.js';
 import { cacheDir } from '../paths.js';
 import type { Recipe } from './recipe.js';
 
@@ -124,40 +125,19 @@ export class ImageStore {
 
   // A scratch directory on the cache's own file system, so publishing is a rename.
   async scratch(key: string): Promise<string> {
-    const dir = path.join(this.dir, `.build-${key}-${process.pid}`);
+    const dir = scratchDir(this.dir, key);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     return dir;
   }
 
   /** Removes scratch directories of builds whose process is gone. */
-  async sweepScratch(): Promise<void> {
-    const entries = await readdir(this.dir).catch(() => [] as string[]);
-    for (const e of entries) {
-      const m = /^\.build-.+-(\d+)$/.exec(e);
-      if (
-        m &&
-        !(await stat(`/proc/${m[1]}`).then(
-          () => true,
-          () => false,
-        ))
-      ) {
-        await rm(path.join(this.dir, e), { recursive: true, force: true });
-      }
-    }
+  sweepScratch(): Promise<void> {
+    return sweepScratch(this.dir);
   }
 
   async checkSpace(needBytes: number): Promise<void> {
-    let dir = this.dir;
-    while (
-      !(await stat(dir).then(
-        () => true,
-        () => false,
-      ))
-    )
-      dir = path.dirname(dir);
-    const fs = await statfs(dir);
-    const free = fs.bavail * fs.bsize;
+    const free = await freeBytes(this.dir);
     if (free < needBytes) {
       throw new UmlenvError(
         `not enough disk space to build an image in ${this.dir}: ${Math.floor(free / 2 ** 20)} MiB free, about ${Math.ceil(needBytes / 2 ** 20)} MiB needed`,

@@ -7,6 +7,7 @@ import lockfile from 'proper-lockfile';
 import { UmlenvError, errorMessage } from '../errors.js';
 import { requireTool } from '../host/tools.js';
 import { runBuildStep } from '../host/command.js';
+import { freeBytes, scratchDir, sweepScratch } from '../host/scratch.js';
 import { seconds, type Logger } from '../log/logger.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { configMismatches } from './config.js';
@@ -14,6 +15,9 @@ import { configMismatches } from './config.js';
 /** Debian's kernel source package the minimal kernel is built from. */
 export const SOURCE_PACKAGE = 'linux-source-6.1';
 const SOURCE_TARBALL = `/usr/src/${SOURCE_PACKAGE}.tar.xz`;
+
+/** Scratch space a build needs: the unpacked source and its objects (1.2 GiB measured). */
+const BUILD_SPACE = 1536 * 2 ** 20;
 
 /** Where built kernels are kept, one folder per key, beside the images. */
 export function kernelsDir(): string {
@@ -73,10 +77,18 @@ export async function buildKernel(log: Logger): Promise<string> {
     update: 2_000,
     retries: { retries: 1200, factor: 1, minTimeout: 1000, maxTimeout: 1000 },
   });
-  const scratch = path.join(kernelsDir(), `.build-${key}-${process.pid}`);
+  const scratch = scratchDir(kernelsDir(), key);
   try {
     const again = await cachedKernel();
     if (again) return again;
+    await sweepScratch(kernelsDir());
+    const free = await freeBytes(kernelsDir());
+    if (free < BUILD_SPACE) {
+      throw new UmlenvError(
+        `not enough disk space to build the minimal kernel in ${kernelsDir()}: ${Math.floor(free / 2 ** 20)} MiB free, about ${BUILD_SPACE / 2 ** 20} MiB needed while it builds`,
+        'free disk space (umlenv image prune removes unused images), or set UMLENV_CACHE_DIR to a larger file system',
+      );
+    }
     const t0 = Date.now();
     log.info(`Building the minimal UML kernel ${key} (once; about 4 minutes on 2 cores)…`);
     await rm(scratch, { recursive: true, force: true });
