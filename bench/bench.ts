@@ -28,8 +28,12 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
 const CONFIG = path.join(ROOT, 'examples', 'three-machines', 'umlenv.yml');
 const EXAMPLE = path.join(ROOT, 'examples', 'api-frontend', 'umlenv.yml');
-const USAGE = `usage: npm run bench -- [--runs N] [--skip-cold] [--json-only]
+const SECTIONS = ['classic', 'api-frontend', 'kernels'] as const;
+type Section = (typeof SECTIONS)[number];
+const USAGE = `usage: npm run bench -- [--runs N] [--skip-cold] [--only SECTION,...] [--json-only]
   --runs N     runs per timed step whose median is reported (default 5)
+  --only LIST  measure only these sections: classic (bare boot, the example's up and down,
+               image builds), api-frontend, kernels (both kernels, 1 to 20 machines)
   --skip-cold  skip the cold image build, plain debootstrap, the api-frontend cold up and
                its machines made by hand (three debootstraps: several minutes), and the
                minimal kernel's rows when it is not built yet (its build: 7-18 minutes)
@@ -39,6 +43,7 @@ const USAGE = `usage: npm run bench -- [--runs N] [--skip-cold] [--json-only]
 interface Options {
   runs: number;
   skipCold: boolean;
+  only: Section[];
   jsonOnly: boolean;
 }
 
@@ -50,6 +55,7 @@ function options(argv: string[]): Options {
       options: {
         runs: { type: 'string', default: '5' },
         'skip-cold': { type: 'boolean', default: false },
+        only: { type: 'string', default: SECTIONS.join(',') },
         'json-only': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -61,7 +67,16 @@ function options(argv: string[]): Options {
     const runs = Number(values.runs);
     if (!Number.isInteger(runs) || runs < 1)
       throw new Error(`--runs ${values.runs} is not a positive integer`);
-    return { runs, skipCold: values['skip-cold'], jsonOnly: values['json-only'] };
+    const only = values.only.split(',').map((x) => x.trim());
+    const unknown = only.filter((x) => !(SECTIONS as readonly string[]).includes(x));
+    if (unknown.length)
+      throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`);
+    return {
+      runs,
+      skipCold: values['skip-cold'],
+      only: only as Section[],
+      jsonOnly: values['json-only'],
+    };
   } catch (error) {
     process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -86,6 +101,14 @@ async function measure(r: Results): Promise<void> {
   r.distStale = await distIsStale(path.join(ROOT, 'src'));
   if (r.distStale)
     progress('warning: dist/cli.js is older than src/; these numbers describe the old build');
+  const only = new Set(r.options.only);
+  if (only.has('classic')) await measureClassic(r);
+  if (only.has('api-frontend')) await measureExample(r);
+  if (only.has('kernels')) await measureKernels(r);
+}
+
+// The three-machine example against bare boots, and its image built cold against debootstrap.
+async function measureClassic(r: Results): Promise<void> {
   r.image = await step(r, 'image', () => imageUnderTest(CONFIG));
   if (r.image) {
     const file = r.image.file;
@@ -100,18 +123,19 @@ async function measure(r: Results): Promise<void> {
     r.coldBuild = await step(r, 'cold image build', () => coldBuild(CONFIG));
     r.debootstrap = await step(r, 'plain debootstrap', () => plainDebootstrap(CONFIG));
   }
-  await measureExample(r);
-  await measureKernels(r);
 }
 
-// The stock and the minimal kernel on configs written into a temp dir, removed afterwards.
+// The stock and the minimal kernel, in a network namespace of their own (the example's host
+// link), the generated configs in a temp dir removed afterwards.
 async function measureKernels(r: Results): Promise<void> {
   const kernels: NonNullable<Results['kernels']> = {};
   r.kernels = kernels;
   await withTempDir('kernels', async (dir) => {
     const configs = await step(r, 'kernel configs', () => writeKernelConfigs(CONFIG, dir));
     if (!configs) return;
-    for (const kernel of KERNELS) kernels[kernel] = await measureKernel(r, kernel, configs);
+    await withNamespace(async () => {
+      for (const kernel of KERNELS) kernels[kernel] = await measureKernel(r, kernel, configs);
+    });
   });
 }
 
@@ -181,7 +205,7 @@ async function main(): Promise<void> {
   const r: Results = {
     startedAt: new Date().toISOString(),
     host: { release: os.release(), cpus: os.availableParallelism(), node: process.version },
-    options: { runs: opts.runs, skipCold: opts.skipCold },
+    options: { runs: opts.runs, skipCold: opts.skipCold, only: opts.only },
     config: path.relative(ROOT, CONFIG),
     checks: [],
     errors: [],

@@ -1,5 +1,6 @@
-// Debian's stock kernel next to umlenv's minimal one: the three-machine example and how `up`
-// grows with the number of machines, each on a config that creates nothing on the host.
+// Debian's stock kernel next to umlenv's minimal one: the three-machine example as it is (its
+// tap device and NAT rules in the bench's network namespace), and how `up` grows with the number
+// of machines on configs that create nothing on the host.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -60,31 +61,15 @@ export interface KernelConfigs {
   scale: Record<number, string>;
 }
 
-/** Writes the example without its host link and the generated m1..mN configs into dir. */
+/** Writes the generated m1..mN configs into dir; the example is used as it is. */
 export async function writeKernelConfigs(example: string, dir: string): Promise<KernelConfigs> {
   const raw = parse(await readFile(example, 'utf8')) as Record<string, unknown>;
-  const configs: KernelConfigs = {
-    example: await writeConfig(path.join(dir, 'three-machines.yml'), withoutHostLink(raw)),
-    scale: {},
-  };
+  const configs: KernelConfigs = { example, scale: {} };
   for (const n of SCALE) {
     const file = path.join(dir, `scale-${n}.yml`);
     configs.scale[n] = await writeConfig(file, scaled(raw.images, n));
   }
   return configs;
-}
-
-// The example as it is, minus `network:` and every machine's `ports:` (no tap, no firewall rule).
-function withoutHostLink(raw: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(raw);
-  delete copy.network;
-  const machines = (copy.machines ?? {}) as Record<string, Record<string, unknown> | null>;
-  for (const [name, m] of Object.entries(machines)) {
-    if (!m) continue;
-    delete m.ports;
-    if (!Object.keys(m).length) machines[name] = null;
-  }
-  return copy;
 }
 
 // n small machines on the example's own images, so the cached image is reused.
@@ -109,7 +94,7 @@ export async function prepareKernel(
   config: string,
   skipCold: boolean,
 ): Promise<Pick<KernelResult, 'kernelFile' | 'buildSeconds' | 'skipped'>> {
-  const probe = () => cycle(config, `bench-${process.pid}-${kernel}-probe`, kernel, false);
+  const probe = () => cycle(config, `bench-${process.pid}-${kernel}-probe`, kernel, {});
   try {
     return { kernelFile: (await probe()).kernelFile };
   } catch (error) {
@@ -130,7 +115,8 @@ export async function kernelExample(
 ): Promise<KernelExample> {
   const results: KernelCycle[] = [];
   for (let i = 1; i <= runs; i++) {
-    const run = await cycle(config, `bench-${process.pid}-${kernel}-ex-${i}`, kernel, true);
+    const id = `bench-${process.pid}-${kernel}-ex-${i}`;
+    const run = await cycle(config, id, kernel, { footprint: true });
     results.push(run);
     progress(`${kernel} example ${i}/${runs}: ${describeCycle(run)}`);
   }
@@ -152,7 +138,7 @@ export async function kernelScale(
   const count = n >= SINGLE_RUN_FROM ? 1 : runs;
   const results: KernelCycle[] = [];
   for (let i = 1; i <= count; i++) {
-    const run = await cycle(config, `bench-${process.pid}-${kernel}-${n}m-${i}`, kernel, false);
+    const run = await cycle(config, `bench-${process.pid}-${kernel}-${n}m-${i}`, kernel, {});
     results.push(run);
     progress(`${kernel} ${n} machines ${i}/${count}: ${describeCycle(run)}`);
   }
@@ -170,22 +156,23 @@ function describeCycle(run: KernelCycle): string {
   return `up ${run.upSeconds.toFixed(2)} s, down ${run.downSeconds.toFixed(2)} s${memory}`;
 }
 
-// One up/down cycle with the kernel forced; the environment is gone before this returns, and an
+// One up/down cycle with the kernel forced, in the bench's namespace (a config without a host
+// link creates nothing there either); the environment is gone before this returns, and an
 // interrupt stops `up` first so that it undoes its own work before `down` runs.
 async function cycle(
   config: string,
   id: string,
   kernel: KernelName,
-  footprint: boolean,
+  { footprint = false }: { footprint?: boolean },
 ): Promise<KernelCycle> {
-  const env = { UMLENV_KERNEL: kernel };
+  const options = { env: { UMLENV_KERNEL: kernel }, hostLink: true };
   let isDown = false;
   const teardown = async () => {
-    if (!isDown) await umlenv(['down', '--env', id], { env }).catch(() => {});
+    if (!isDown) await umlenv(['down', '--env', id], options).catch(() => {});
   };
   return withCleanup(teardown, async () => {
     const [upSeconds] = await timed(() =>
-      umlenvLines(['up', '-f', config, '--env', id, '--ttl', '15m'], { env }),
+      umlenv(['up', '-f', config, '--env', id, '--ttl', '15m'], options),
     );
     const state = await readState(envDir(id));
     if (!state) throw new Error(`umlenv up returned but environment ${id} has no state file`);
@@ -196,7 +183,7 @@ async function cycle(
       const pss = await pssBytes(state.machines.map((m) => `uml_dir=${m.umlDir}`));
       pssBytesPerMachine = pss.perSpace / n;
     }
-    const [downSeconds] = await timed(() => umlenv(['down', '--env', id], { env }));
+    const [downSeconds] = await timed(() => umlenv(['down', '--env', id], options));
     isDown = true;
     await assertTornDown(state);
     return {

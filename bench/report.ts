@@ -66,7 +66,7 @@ export interface Results {
   startedAt: string;
   finishedAt?: string;
   host: { release: string; cpus: number; node: string };
-  options: { runs: number; skipCold: boolean };
+  options: { runs: number; skipCold: boolean; only: string[] };
   config: string;
   distStale?: boolean;
   image?: ImageUnderTest;
@@ -404,12 +404,15 @@ export function renderTable(r: Results): string {
         speedupRow(r, af),
       ]
     : [];
-  const rows: Row[] = [...bootRows(r), ...upOrError, ...imageRows(r), ...example];
-  const lines = table([['measurement', 'value', 'target', 'result'], ...rows]);
+  const classic = r.options.only.includes('classic')
+    ? [...bootRows(r), ...upOrError, ...imageRows(r)]
+    : [];
+  const rows: Row[] = [...classic, ...example];
+  const lines = rows.length ? table([['measurement', 'value', 'target', 'result'], ...rows]) : [];
   const notes = [`medians of ${r.options.runs} runs; image ${r.image?.key ?? '?'}`];
   notes.push(`${r.host.cpus} CPUs, host kernel ${r.host.release}, node ${r.host.node}`);
   notes.push(
-    "umlenv up/down of the example run in the bench's own network namespace (ip netns exec), for its tap device and NAT rules",
+    "umlenv up/down of the three-machine example run in the bench's own network namespace (ip netns exec), for its tap device and NAT rules",
   );
   if (r.distStale) notes.push('warning: dist/cli.js is older than src/; run npm run build');
   const errors = r.errors.map((e) => `error in ${e.step}: ${e.message}`);
