@@ -1086,14 +1086,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path27 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path28 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path27 && path27[0] !== "/") {
-          path27 = `/${path27}`;
+        if (path28 && path28[0] !== "/") {
+          path28 = `/${path28}`;
         }
-        return new URL(`${origin}${path27}`);
+        return new URL(`${origin}${path28}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1544,39 +1544,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin }
+          request: { method, path: path28, origin }
         } = evt;
-        debuglog2("sending request to %s %s/%s", method, origin, path27);
+        debuglog2("sending request to %s %s/%s", method, origin, path28);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin },
+          request: { method, path: path28, origin },
           response: { statusCode }
         } = evt;
         debuglog2(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path27,
+          path28,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin }
+          request: { method, path: path28, origin }
         } = evt;
-        debuglog2("trailers received from %s %s/%s", method, origin, path27);
+        debuglog2("trailers received from %s %s/%s", method, origin, path28);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin },
+          request: { method, path: path28, origin },
           error: error2
         } = evt;
         debuglog2(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path27,
+          path28,
           error2.message
         );
       });
@@ -1625,9 +1625,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path27, origin }
+            request: { method, path: path28, origin }
           } = evt;
-          debuglog2("sending request to %s %s/%s", method, origin, path27);
+          debuglog2("sending request to %s %s/%s", method, origin, path28);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1690,7 +1690,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path27,
+        path: path28,
         method,
         body: body2,
         headers,
@@ -1705,11 +1705,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path27 !== "string") {
+        if (typeof path28 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path27[0] !== "/" && !(path27.startsWith("http://") || path27.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path27)) {
+        } else if (invalidPathRegex.test(path28)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1775,7 +1775,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path27, query) : path27;
+        this.path = query ? buildURL(path28, query) : path28;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6468,7 +6468,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path27, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path28, host, upgrade, blocking, reset: reset2 } = request2;
       let { body: body2, headers, contentLength: contentLength2 } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6549,7 +6549,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path27} HTTP/1.1\r
+      let header = `${method} ${path28} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7078,7 +7078,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path27, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request2;
+      const { method, path: path28, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request2;
       let { body: body2 } = request2;
       if (upgrade) {
         util5.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7175,7 +7175,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path27;
+      headers[HTTP2_HEADER_PATH] = path28;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7528,9 +7528,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path27 = search ? `${pathname}${search}` : pathname;
+        const path28 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path27;
+        this.opts.path = path28;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8769,10 +8769,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path27 = "/",
+          path: path28 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path27;
+        opts.path = origin + path28;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -10744,20 +10744,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path27) {
-      if (typeof path27 !== "string") {
-        return path27;
+    function safeUrl(path28) {
+      if (typeof path28 !== "string") {
+        return path28;
       }
-      const pathSegments = path27.split("?");
+      const pathSegments = path28.split("?");
       if (pathSegments.length !== 2) {
-        return path27;
+        return path28;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path27, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path27);
+    function matchKey(mockDispatch2, { path: path28, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path28);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10779,7 +10779,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path27 }) => matchValue(safeUrl(path27), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28 }) => matchValue(safeUrl(path28), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10817,9 +10817,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path27, method, body: body2, headers, query } = opts;
+      const { path: path28, method, body: body2, headers, query } = opts;
       return {
-        path: path27,
+        path: path28,
         method,
         body: body2,
         headers,
@@ -11282,10 +11282,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path27, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path27,
+            Path: path28,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -12046,12 +12046,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const exists4 = this[kHeadersMap].get(lowercaseName);
+        if (exists4) {
           const delimiter4 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter4}${value}`
+            name: exists4.name,
+            value: `${exists4.value}${delimiter4}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -16164,9 +16164,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path27) {
-      for (let i2 = 0; i2 < path27.length; ++i2) {
-        const code = path27.charCodeAt(i2);
+    function validateCookiePath(path28) {
+      for (let i2 = 0; i2 < path28.length; ++i2) {
+        const code = path28.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19086,11 +19086,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path27 = opts.path;
+          let path28 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path27 = `/${path27}`;
+            path28 = `/${path28}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path27);
+          url2 = new URL(util5.parseOrigin(url2).origin + path28);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -20225,7 +20225,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs8 = __require("fs");
-    function checkPathExt(path27, options) {
+    function checkPathExt(path28, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -20236,25 +20236,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path27.substr(-p.length).toLowerCase() === p) {
+        if (p && path28.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat5, path27, options) {
-      if (!stat5.isSymbolicLink() && !stat5.isFile()) {
+    function checkStat(stat6, path28, options) {
+      if (!stat6.isSymbolicLink() && !stat6.isFile()) {
         return false;
       }
-      return checkPathExt(path27, options);
+      return checkPathExt(path28, options);
     }
-    function isexe(path27, options, cb) {
-      fs8.stat(path27, function(er, stat5) {
-        cb(er, er ? false : checkStat(stat5, path27, options));
+    function isexe(path28, options, cb) {
+      fs8.stat(path28, function(er, stat6) {
+        cb(er, er ? false : checkStat(stat6, path28, options));
       });
     }
-    function sync(path27, options) {
-      return checkStat(fs8.statSync(path27), path27, options);
+    function sync(path28, options) {
+      return checkStat(fs8.statSync(path28), path28, options);
     }
   }
 });
@@ -20265,21 +20265,21 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs8 = __require("fs");
-    function isexe(path27, options, cb) {
-      fs8.stat(path27, function(er, stat5) {
-        cb(er, er ? false : checkStat(stat5, options));
+    function isexe(path28, options, cb) {
+      fs8.stat(path28, function(er, stat6) {
+        cb(er, er ? false : checkStat(stat6, options));
       });
     }
-    function sync(path27, options) {
-      return checkStat(fs8.statSync(path27), options);
+    function sync(path28, options) {
+      return checkStat(fs8.statSync(path28), options);
     }
-    function checkStat(stat5, options) {
-      return stat5.isFile() && checkMode(stat5, options);
+    function checkStat(stat6, options) {
+      return stat6.isFile() && checkMode(stat6, options);
     }
-    function checkMode(stat5, options) {
-      var mod = stat5.mode;
-      var uid = stat5.uid;
-      var gid = stat5.gid;
+    function checkMode(stat6, options) {
+      var mod = stat6.mode;
+      var uid = stat6.uid;
+      var gid = stat6.gid;
       var myUid = options.uid !== void 0 ? options.uid : process.getuid && process.getuid();
       var myGid = options.gid !== void 0 ? options.gid : process.getgid && process.getgid();
       var u2 = parseInt("100", 8);
@@ -20304,7 +20304,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path27, options, cb) {
+    function isexe(path28, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -20314,7 +20314,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve3, reject) {
-          isexe(path27, options || {}, function(er, is) {
+          isexe(path28, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -20323,7 +20323,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path27, options || {}, function(er, is) {
+      core(path28, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -20333,9 +20333,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path27, options) {
+    function sync(path28, options) {
       try {
-        return core.sync(path27, options || {});
+        return core.sync(path28, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -20351,7 +20351,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports2, module) {
     var isWindows2 = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path27 = __require("path");
+    var path28 = __require("path");
     var COLON = isWindows2 ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -20389,7 +20389,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve3(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path27.join(pathPart, cmd);
+        const pCmd = path28.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve3(subStep(p, i2, 0));
       });
@@ -20416,7 +20416,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path27.join(pathPart, cmd);
+        const pCmd = path28.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -20464,7 +20464,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports2, module) {
     "use strict";
-    var path27 = __require("path");
+    var path28 = __require("path");
     var which3 = require_which();
     var getPathKey = require_path_key();
     function getPathExt(env) {
@@ -20486,7 +20486,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which3.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path27.delimiter : getPathExt(env)
+          pathExt: withoutPathExt ? path28.delimiter : getPathExt(env)
         });
       } catch (e) {
       } finally {
@@ -20495,7 +20495,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path27.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path28.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -20582,8 +20582,8 @@ var require_shebang_command = __commonJS({
       if (!match3) {
         return null;
       }
-      const [path27, argument] = match3[0].replace(/#! ?/, "").split(" ");
-      const binary = path27.split("/").pop();
+      const [path28, argument] = match3[0].replace(/#! ?/, "").split(" ");
+      const binary = path28.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -20624,7 +20624,7 @@ var require_readShebang = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports2, module) {
     "use strict";
-    var path27 = __require("path");
+    var path28 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape3 = require_escape();
     var readShebang = require_readShebang();
@@ -20658,9 +20658,9 @@ var require_parse2 = __commonJS({
       const commandFile = detectShebang(parsed);
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
-        parsed.command = path27.normalize(parsed.command);
+        parsed.command = path28.normalize(parsed.command);
         if (isBatchFile(parsed, commandFile)) {
-          parsed.command = escape3.batchCommand(commandFile ? path27.normalize(commandFile) : parsed.command);
+          parsed.command = escape3.batchCommand(commandFile ? path28.normalize(commandFile) : parsed.command);
           parsed.args = parsed.args.map((arg) => escape3.batchArgument(arg));
         } else {
           parsed.command = escape3.command(parsed.command);
@@ -24794,13 +24794,13 @@ var init_output_sync = __esm({
       }
     };
     writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-      for (const { path: path27, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-        const pathString = typeof path27 === "string" ? path27 : path27.toString();
+      for (const { path: path28, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+        const pathString = typeof path28 === "string" ? path28 : path28.toString();
         if (append || outputFiles.has(pathString)) {
-          appendFileSync2(path27, serializedResult);
+          appendFileSync2(path28, serializedResult);
         } else {
           outputFiles.add(pathString);
-          writeFileSync(path27, serializedResult);
+          writeFileSync(path28, serializedResult);
         }
       }
     };
@@ -27707,18 +27707,18 @@ function insertScript(tag, rules) {
   );
 }
 async function removeRules(tag) {
-  const tables = [];
-  for (const table of ["filter", "nat"]) {
-    const { stdout } = await execa("iptables-save", ["-t", table]);
-    tables.push([table, deleteLines(stdout, tag)]);
-  }
-  await restore(script(tables));
+  const { stdout } = await execa("iptables-save");
+  await restore(script([...deleteLines(stdout, tag)]));
 }
 function deleteLines(dump, tag) {
-  return dump.split("\n").filter((line) => {
+  const tables = /* @__PURE__ */ new Map();
+  let table;
+  for (const line of dump.split("\n")) {
+    if (line.startsWith("*")) tables.set(line.slice(1).trim(), table = []);
     const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, "$1"));
-    return words[0] === "-A" && words.includes(tag);
-  }).map((line) => `-D${line.slice(2)}`);
+    if (words[0] === "-A" && words.includes(tag)) table?.push(`-D${line.slice(2)}`);
+  }
+  return tables;
 }
 function script(tables) {
   return tables.filter(([, lines]) => lines.length).map(([table, lines]) => `*${table}
@@ -27795,14 +27795,14 @@ var require_polyfills = __commonJS({
       fs8.fstatSync = statFixSync(fs8.fstatSync);
       fs8.lstatSync = statFixSync(fs8.lstatSync);
       if (fs8.chmod && !fs8.lchmod) {
-        fs8.lchmod = function(path27, mode, cb) {
+        fs8.lchmod = function(path28, mode, cb) {
           if (cb) process.nextTick(cb);
         };
         fs8.lchmodSync = function() {
         };
       }
       if (fs8.chown && !fs8.lchown) {
-        fs8.lchown = function(path27, uid, gid, cb) {
+        fs8.lchown = function(path28, uid, gid, cb) {
           if (cb) process.nextTick(cb);
         };
         fs8.lchownSync = function() {
@@ -27869,9 +27869,9 @@ var require_polyfills = __commonJS({
         };
       })(fs8.readSync);
       function patchLchmod(fs9) {
-        fs9.lchmod = function(path27, mode, callback) {
+        fs9.lchmod = function(path28, mode, callback) {
           fs9.open(
-            path27,
+            path28,
             constants8.O_WRONLY | constants8.O_SYMLINK,
             mode,
             function(err, fd) {
@@ -27887,8 +27887,8 @@ var require_polyfills = __commonJS({
             }
           );
         };
-        fs9.lchmodSync = function(path27, mode) {
-          var fd = fs9.openSync(path27, constants8.O_WRONLY | constants8.O_SYMLINK, mode);
+        fs9.lchmodSync = function(path28, mode) {
+          var fd = fs9.openSync(path28, constants8.O_WRONLY | constants8.O_SYMLINK, mode);
           var threw = true;
           var ret;
           try {
@@ -27909,8 +27909,8 @@ var require_polyfills = __commonJS({
       }
       function patchLutimes(fs9) {
         if (constants8.hasOwnProperty("O_SYMLINK") && fs9.futimes) {
-          fs9.lutimes = function(path27, at, mt, cb) {
-            fs9.open(path27, constants8.O_SYMLINK, function(er, fd) {
+          fs9.lutimes = function(path28, at, mt, cb) {
+            fs9.open(path28, constants8.O_SYMLINK, function(er, fd) {
               if (er) {
                 if (cb) cb(er);
                 return;
@@ -27922,8 +27922,8 @@ var require_polyfills = __commonJS({
               });
             });
           };
-          fs9.lutimesSync = function(path27, at, mt) {
-            var fd = fs9.openSync(path27, constants8.O_SYMLINK);
+          fs9.lutimesSync = function(path28, at, mt) {
+            var fd = fs9.openSync(path28, constants8.O_SYMLINK);
             var ret;
             var threw = true;
             try {
@@ -28041,11 +28041,11 @@ var require_legacy_streams = __commonJS({
         ReadStream,
         WriteStream
       };
-      function ReadStream(path27, options) {
-        if (!(this instanceof ReadStream)) return new ReadStream(path27, options);
+      function ReadStream(path28, options) {
+        if (!(this instanceof ReadStream)) return new ReadStream(path28, options);
         Stream.call(this);
         var self = this;
-        this.path = path27;
+        this.path = path28;
         this.fd = null;
         this.readable = true;
         this.paused = false;
@@ -28090,10 +28090,10 @@ var require_legacy_streams = __commonJS({
           self._read();
         });
       }
-      function WriteStream(path27, options) {
-        if (!(this instanceof WriteStream)) return new WriteStream(path27, options);
+      function WriteStream(path28, options) {
+        if (!(this instanceof WriteStream)) return new WriteStream(path28, options);
         Stream.call(this);
-        this.path = path27;
+        this.path = path28;
         this.fd = null;
         this.writable = true;
         this.flags = "w";
@@ -28236,14 +28236,14 @@ var require_graceful_fs = __commonJS({
       fs9.createWriteStream = createWriteStream3;
       var fs$readFile = fs9.readFile;
       fs9.readFile = readFile6;
-      function readFile6(path27, options, cb) {
+      function readFile6(path28, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        return go$readFile(path27, options, cb);
-        function go$readFile(path28, options2, cb2, startTime) {
-          return fs$readFile(path28, options2, function(err) {
+        return go$readFile(path28, options, cb);
+        function go$readFile(path29, options2, cb2, startTime) {
+          return fs$readFile(path29, options2, function(err) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$readFile, [path28, options2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$readFile, [path29, options2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -28253,14 +28253,14 @@ var require_graceful_fs = __commonJS({
       }
       var fs$writeFile = fs9.writeFile;
       fs9.writeFile = writeFile6;
-      function writeFile6(path27, data, options, cb) {
+      function writeFile6(path28, data, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        return go$writeFile(path27, data, options, cb);
-        function go$writeFile(path28, data2, options2, cb2, startTime) {
-          return fs$writeFile(path28, data2, options2, function(err) {
+        return go$writeFile(path28, data, options, cb);
+        function go$writeFile(path29, data2, options2, cb2, startTime) {
+          return fs$writeFile(path29, data2, options2, function(err) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$writeFile, [path28, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$writeFile, [path29, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -28271,14 +28271,14 @@ var require_graceful_fs = __commonJS({
       var fs$appendFile = fs9.appendFile;
       if (fs$appendFile)
         fs9.appendFile = appendFile2;
-      function appendFile2(path27, data, options, cb) {
+      function appendFile2(path28, data, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        return go$appendFile(path27, data, options, cb);
-        function go$appendFile(path28, data2, options2, cb2, startTime) {
-          return fs$appendFile(path28, data2, options2, function(err) {
+        return go$appendFile(path28, data, options, cb);
+        function go$appendFile(path29, data2, options2, cb2, startTime) {
+          return fs$appendFile(path29, data2, options2, function(err) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$appendFile, [path28, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$appendFile, [path29, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -28307,33 +28307,33 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$readdir = fs9.readdir;
-      fs9.readdir = readdir6;
+      fs9.readdir = readdir7;
       var noReaddirOptionVersions = /^v[0-5]\./;
-      function readdir6(path27, options, cb) {
+      function readdir7(path28, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
-        var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path28, options2, cb2, startTime) {
-          return fs$readdir(path28, fs$readdirCallback(
-            path28,
+        var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path29, options2, cb2, startTime) {
+          return fs$readdir(path29, fs$readdirCallback(
+            path29,
             options2,
             cb2,
             startTime
           ));
-        } : function go$readdir2(path28, options2, cb2, startTime) {
-          return fs$readdir(path28, options2, fs$readdirCallback(
-            path28,
+        } : function go$readdir2(path29, options2, cb2, startTime) {
+          return fs$readdir(path29, options2, fs$readdirCallback(
+            path29,
             options2,
             cb2,
             startTime
           ));
         };
-        return go$readdir(path27, options, cb);
-        function fs$readdirCallback(path28, options2, cb2, startTime) {
+        return go$readdir(path28, options, cb);
+        function fs$readdirCallback(path29, options2, cb2, startTime) {
           return function(err, files) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
               enqueue([
                 go$readdir,
-                [path28, options2, cb2],
+                [path29, options2, cb2],
                 err,
                 startTime || Date.now(),
                 Date.now()
@@ -28404,7 +28404,7 @@ var require_graceful_fs = __commonJS({
         enumerable: true,
         configurable: true
       });
-      function ReadStream(path27, options) {
+      function ReadStream(path28, options) {
         if (this instanceof ReadStream)
           return fs$ReadStream.apply(this, arguments), this;
         else
@@ -28424,7 +28424,7 @@ var require_graceful_fs = __commonJS({
           }
         });
       }
-      function WriteStream(path27, options) {
+      function WriteStream(path28, options) {
         if (this instanceof WriteStream)
           return fs$WriteStream.apply(this, arguments), this;
         else
@@ -28442,22 +28442,22 @@ var require_graceful_fs = __commonJS({
           }
         });
       }
-      function createReadStream3(path27, options) {
-        return new fs9.ReadStream(path27, options);
+      function createReadStream3(path28, options) {
+        return new fs9.ReadStream(path28, options);
       }
-      function createWriteStream3(path27, options) {
-        return new fs9.WriteStream(path27, options);
+      function createWriteStream3(path28, options) {
+        return new fs9.WriteStream(path28, options);
       }
       var fs$open = fs9.open;
       fs9.open = open3;
-      function open3(path27, flags, mode, cb) {
+      function open3(path28, flags, mode, cb) {
         if (typeof mode === "function")
           cb = mode, mode = null;
-        return go$open(path27, flags, mode, cb);
-        function go$open(path28, flags2, mode2, cb2, startTime) {
-          return fs$open(path28, flags2, mode2, function(err, fd) {
+        return go$open(path28, flags, mode, cb);
+        function go$open(path29, flags2, mode2, cb2, startTime) {
+          return fs$open(path29, flags2, mode2, function(err, fd) {
             if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
-              enqueue([go$open, [path28, flags2, mode2, cb2], err, startTime || Date.now(), Date.now()]);
+              enqueue([go$open, [path29, flags2, mode2, cb2], err, startTime || Date.now(), Date.now()]);
             else {
               if (typeof cb2 === "function")
                 cb2.apply(this, arguments);
@@ -28948,11 +28948,11 @@ var require_mtime_precision = __commonJS({
     function probe(file, fs8, callback) {
       const cachedPrecision = fs8[cacheSymbol];
       if (cachedPrecision) {
-        return fs8.stat(file, (err, stat5) => {
+        return fs8.stat(file, (err, stat6) => {
           if (err) {
             return callback(err);
           }
-          callback(null, stat5.mtime, cachedPrecision);
+          callback(null, stat6.mtime, cachedPrecision);
         });
       }
       const mtime = new Date(Math.ceil(Date.now() / 1e3) * 1e3 + 5);
@@ -28960,13 +28960,13 @@ var require_mtime_precision = __commonJS({
         if (err) {
           return callback(err);
         }
-        fs8.stat(file, (err2, stat5) => {
+        fs8.stat(file, (err2, stat6) => {
           if (err2) {
             return callback(err2);
           }
-          const precision = stat5.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
+          const precision = stat6.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
           Object.defineProperty(fs8, cacheSymbol, { value: precision });
-          callback(null, stat5.mtime, precision);
+          callback(null, stat6.mtime, precision);
         });
       });
     }
@@ -28986,7 +28986,7 @@ var require_mtime_precision = __commonJS({
 var require_lockfile = __commonJS({
   "node_modules/proper-lockfile/lib/lockfile.js"(exports2, module) {
     "use strict";
-    var path27 = __require("path");
+    var path28 = __require("path");
     var fs8 = require_graceful_fs();
     var retry2 = require_retry3();
     var onExit2 = require_signal_exit();
@@ -28997,7 +28997,7 @@ var require_lockfile = __commonJS({
     }
     function resolveCanonicalPath(file, options, callback) {
       if (!options.realpath) {
-        return callback(null, path27.resolve(file));
+        return callback(null, path28.resolve(file));
       }
       options.fs.realpath(file, callback);
     }
@@ -29020,14 +29020,14 @@ var require_lockfile = __commonJS({
         if (options.stale <= 0) {
           return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
         }
-        options.fs.stat(lockfilePath, (err2, stat5) => {
+        options.fs.stat(lockfilePath, (err2, stat6) => {
           if (err2) {
             if (err2.code === "ENOENT") {
               return acquireLock(file, { ...options, stale: 0 }, callback);
             }
             return callback(err2);
           }
-          if (!isLockStale(stat5, options)) {
+          if (!isLockStale(stat6, options)) {
             return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
           }
           removeLock(file, options, (err3) => {
@@ -29039,8 +29039,8 @@ var require_lockfile = __commonJS({
         });
       });
     }
-    function isLockStale(stat5, options) {
-      return stat5.mtime.getTime() < Date.now() - options.stale;
+    function isLockStale(stat6, options) {
+      return stat6.mtime.getTime() < Date.now() - options.stale;
     }
     function removeLock(file, options, callback) {
       options.fs.rmdir(getLockFile(file, options), (err) => {
@@ -29058,7 +29058,7 @@ var require_lockfile = __commonJS({
       lock2.updateDelay = lock2.updateDelay || options.update;
       lock2.updateTimeout = setTimeout(() => {
         lock2.updateTimeout = null;
-        options.fs.stat(lock2.lockfilePath, (err, stat5) => {
+        options.fs.stat(lock2.lockfilePath, (err, stat6) => {
           const isOverThreshold = lock2.lastUpdate + options.stale < Date.now();
           if (err) {
             if (err.code === "ENOENT" || isOverThreshold) {
@@ -29067,7 +29067,7 @@ var require_lockfile = __commonJS({
             lock2.updateDelay = 1e3;
             return updateLock(file, options);
           }
-          const isMtimeOurs = lock2.mtime.getTime() === stat5.mtime.getTime();
+          const isMtimeOurs = lock2.mtime.getTime() === stat6.mtime.getTime();
           if (!isMtimeOurs) {
             return setLockAsCompromised(
               file,
@@ -29192,11 +29192,11 @@ var require_lockfile = __commonJS({
         if (err) {
           return callback(err);
         }
-        options.fs.stat(getLockFile(file2, options), (err2, stat5) => {
+        options.fs.stat(getLockFile(file2, options), (err2, stat6) => {
           if (err2) {
             return err2.code === "ENOENT" ? callback(null, false) : callback(err2);
           }
-          return callback(null, !isLockStale(stat5, options));
+          return callback(null, !isLockStale(stat6, options));
         });
       });
     }
@@ -37114,7 +37114,7 @@ var require_commonjs2 = __commonJS({
 });
 
 // src/action/post.ts
-import { rm as rm7 } from "node:fs/promises";
+import { rm as rm8 } from "node:fs/promises";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -39422,8 +39422,8 @@ init_errors();
 // src/host/process.ts
 import { readFile, readdir as readdir2 } from "node:fs/promises";
 async function processRef(pid) {
-  const stat5 = await readStat(pid);
-  return stat5 && { pid, startTime: stat5.startTime };
+  const stat6 = await readStat(pid);
+  return stat6 && { pid, startTime: stat6.startTime };
 }
 async function isAlive(ref) {
   if (!ref) return false;
@@ -39432,8 +39432,8 @@ async function isAlive(ref) {
 }
 async function readStat(pid) {
   try {
-    const stat5 = await readFile(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    const stat6 = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
     return { state: fields[0], startTime: fields[19] };
   } catch {
     return void 0;
@@ -39459,16 +39459,20 @@ async function waitGone(ref, timeoutMs) {
   }
   return !await isAlive(ref);
 }
-async function findByArgument(marker2) {
-  const found = [];
-  for (const entry of await readdir2("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
-      if (args.includes(marker2)) found.push(Number(entry));
-    } catch {
-    }
-  }
+async function findByArguments(markers) {
+  const found = new Map(markers.map((m) => [m, []]));
+  const entries = (await readdir2("/proc")).filter((e) => /^\d+$/.test(e));
+  await Promise.all(
+    entries.map(async (entry) => {
+      let args;
+      try {
+        args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+      } catch {
+        return;
+      }
+      for (const marker2 of new Set(args)) found.get(marker2)?.push(Number(entry));
+    })
+  );
   return found;
 }
 function sleep(ms) {
@@ -39616,13 +39620,17 @@ init_errors();
 import { rm as rm3 } from "node:fs/promises";
 async function runUndos(state3, log2) {
   const errors = [];
-  for (const undo of [...state3.undo].reverse()) {
-    try {
-      await runUndo(undo);
-      log2.debug(`undone: ${undo.what}`);
-    } catch (error2) {
-      errors.push(`${undo.what}: ${errorMessage(error2)}`);
+  const undos = [...state3.undo].reverse();
+  for (let i2 = 0; i2 < undos.length; ) {
+    const batch = [undos[i2++]];
+    if (batch[0].kind === "process") {
+      while (undos[i2]?.kind === "process") batch.push(undos[i2++]);
     }
+    const outcomes = batch[0].kind === "process" ? await endProcesses(batch) : [await runUndo(batch[0]).then(() => void 0, errorMessage)];
+    batch.forEach((undo, j) => {
+      if (outcomes[j] === void 0) log2.debug(`undone: ${undo.what}`);
+      else errors.push(`${undo.what}: ${outcomes[j]}`);
+    });
   }
   return errors;
 }
@@ -39638,20 +39646,30 @@ async function runUndo(undo) {
     case "forwarding":
       return (await Promise.resolve().then(() => (init_hostlink(), hostlink_exports))).releaseForwarding(undo.env);
   }
-  if (undo.ref) {
-    await killRef(undo.ref);
-    if (!await waitGone(undo.ref, 3e3))
-      throw new Error(`process ${undo.ref.pid} did not exit after SIGKILL`);
-  }
-  if (undo.marker) {
-    for (const pid of await findByArgument(undo.marker)) {
-      const ref = await processRef(pid);
-      if (!ref) continue;
-      await killRef(ref);
-      if (!await waitGone(ref, 3e3))
-        throw new Error(`process ${pid} (${undo.marker}) did not exit after SIGKILL`);
-    }
-  }
+}
+async function endProcesses(undos) {
+  const outcomes = await Promise.all(
+    undos.map((u2) => u2.ref ? killAndWait(u2.ref, `process ${u2.ref.pid}`) : void 0)
+  );
+  const markers = undos.map((u2) => u2.marker).filter((m) => m !== void 0);
+  if (!markers.length) return outcomes;
+  const found = await findByArguments(markers);
+  return Promise.all(
+    undos.map(async (u2, i2) => {
+      const pids = u2.marker && found.get(u2.marker) || [];
+      const left = await Promise.all(
+        pids.map(async (pid) => {
+          const ref = await processRef(pid);
+          return ref && killAndWait(ref, `process ${pid} (${u2.marker})`);
+        })
+      );
+      return outcomes[i2] ?? left.find((l) => l !== void 0);
+    })
+  );
+}
+async function killAndWait(ref, what) {
+  await killRef(ref);
+  return await waitGone(ref, 3e3) ? void 0 : `${what} did not exit after SIGKILL`;
 }
 
 // src/environment/down.ts
@@ -39660,12 +39678,12 @@ async function down(id, log2) {
   const t0 = Date.now();
   const state3 = await readState(dir);
   if (!state3) {
-    const exists3 = await stat2(dir).then(
+    const exists4 = await stat2(dir).then(
       () => true,
       () => false
     );
-    if (exists3) await rm4(dir, { recursive: true, force: true });
-    return exists3;
+    if (exists4) await rm4(dir, { recursive: true, force: true });
+    return exists4;
   }
   log2.info(`Stopping environment ${id}\u2026`);
   const errors = [];
@@ -39710,26 +39728,55 @@ init_errors();
 // src/image/store.ts
 var import_proper_lockfile = __toESM(require_proper_lockfile(), 1);
 init_errors();
-init_paths();
-import { mkdir as mkdir2, readFile as readFile4, readdir as readdir5, rm as rm5, statfs, utimes, writeFile as writeFile4, stat as stat3 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile as readFile4, readdir as readdir6, rm as rm6, utimes, writeFile as writeFile4, stat as stat4 } from "node:fs/promises";
+import path16 from "node:path";
+
+// src/host/scratch.ts
+import { readdir as readdir5, rm as rm5, stat as stat3, statfs } from "node:fs/promises";
 import path15 from "node:path";
+function scratchDir(dir, key) {
+  return path15.join(dir, `.build-${key}-${process.pid}`);
+}
+async function sweepScratch(dir) {
+  const entries = await readdir5(dir).catch(() => []);
+  for (const e of entries) {
+    const pid = /^\.build-.+-(\d+)$/.exec(e)?.[1];
+    if (pid && !await exists2(`/proc/${pid}`)) {
+      await rm5(path15.join(dir, e), { recursive: true, force: true });
+    }
+  }
+}
+async function freeBytes(dir) {
+  while (!await exists2(dir)) dir = path15.dirname(dir);
+  const fs8 = await statfs(dir);
+  return fs8.bavail * fs8.bsize;
+}
+function exists2(p) {
+  return stat3(p).then(
+    () => true,
+    () => false
+  );
+}
+
+// src/image/store.ts
+init_paths();
 var ImageStore = class {
   dir;
   constructor(root2 = cacheDir()) {
-    this.dir = path15.join(root2, "images");
+    this.dir = path16.join(root2, "images");
   }
   file(key) {
-    return path15.join(this.dir, `${key}.img`);
+    return path16.join(this.dir, `${key}.img`);
   }
   metaFile(key) {
-    return path15.join(this.dir, `${key}.json`);
+    return path16.join(this.dir, `${key}.json`);
   }
   // Last use is kept in a side file: touching the image itself would break overlays.
   usedFile(key) {
-    return path15.join(this.dir, `${key}.used`);
+    return path16.join(this.dir, `${key}.used`);
   }
   async has(key) {
-    return stat3(this.file(key)).then(
+    return stat4(this.file(key)).then(
       () => true,
       () => false
     );
@@ -39746,7 +39793,7 @@ var ImageStore = class {
     await mkdir2(this.dir, { recursive: true });
     const options = {
       realpath: false,
-      lockfilePath: path15.join(this.dir, `${key}.lock`),
+      lockfilePath: path16.join(this.dir, `${key}.lock`),
       stale: 1e4,
       update: 2e3,
       onCompromised: (error2) => log2.warn(`the build lock of ${key} was taken over: ${error2.message}`)
@@ -39776,14 +39823,14 @@ var ImageStore = class {
     await this.markUsed(meta.key);
   }
   async list() {
-    const entries = await readdir5(this.dir).catch(() => []);
+    const entries = await readdir6(this.dir).catch(() => []);
     const images = [];
     for (const entry of entries.filter((e) => e.endsWith(".img"))) {
       const key = entry.slice(0, -4);
       try {
         const meta = JSON.parse(await readFile4(this.metaFile(key), "utf8"));
-        const st = await stat3(this.file(key));
-        const used = await stat3(this.usedFile(key)).then(
+        const st = await stat4(this.file(key));
+        const used = await stat4(this.usedFile(key)).then(
           (s) => s.mtime,
           () => st.mtime
         );
@@ -39795,37 +39842,21 @@ var ImageStore = class {
   }
   async remove(key) {
     for (const f of [this.file(key), this.metaFile(key), this.usedFile(key)])
-      await rm5(f, { force: true });
+      await rm6(f, { force: true });
   }
   // A scratch directory on the cache's own file system, so publishing is a rename.
   async scratch(key) {
-    const dir = path15.join(this.dir, `.build-${key}-${process.pid}`);
-    await rm5(dir, { recursive: true, force: true });
+    const dir = scratchDir(this.dir, key);
+    await rm6(dir, { recursive: true, force: true });
     await mkdir2(dir, { recursive: true });
     return dir;
   }
   /** Removes scratch directories of builds whose process is gone. */
-  async sweepScratch() {
-    const entries = await readdir5(this.dir).catch(() => []);
-    for (const e of entries) {
-      const m = /^\.build-.+-(\d+)$/.exec(e);
-      if (m && !await stat3(`/proc/${m[1]}`).then(
-        () => true,
-        () => false
-      )) {
-        await rm5(path15.join(this.dir, e), { recursive: true, force: true });
-      }
-    }
+  sweepScratch() {
+    return sweepScratch(this.dir);
   }
   async checkSpace(needBytes) {
-    let dir = this.dir;
-    while (!await stat3(dir).then(
-      () => true,
-      () => false
-    ))
-      dir = path15.dirname(dir);
-    const fs8 = await statfs(dir);
-    const free = fs8.bavail * fs8.bsize;
+    const free = await freeBytes(this.dir);
     if (free < needBytes) {
       throw new UmlenvError(
         `not enough disk space to build an image in ${this.dir}: ${Math.floor(free / 2 ** 20)} MiB free, about ${Math.ceil(needBytes / 2 ** 20)} MiB needed`,
@@ -39840,12 +39871,12 @@ init_paths();
 
 // src/action/cache.ts
 init_errors();
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/image/remote.ts
-import { mkdir as mkdir3, readFile as readFile5, rename as rename3, rm as rm6, stat as stat4, writeFile as writeFile5 } from "node:fs/promises";
+import { mkdir as mkdir3, readFile as readFile5, rename as rename3, rm as rm7, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 import os9 from "node:os";
-import path25 from "node:path";
+import path26 from "node:path";
 
 // node_modules/@actions/cache/lib/cache.js
 var cache_exports = {};
@@ -39861,7 +39892,7 @@ __export(cache_exports, {
   restoreCache: () => restoreCache,
   saveCache: () => saveCache2
 });
-import * as path23 from "path";
+import * as path24 from "path";
 
 // node_modules/@actions/glob/lib/internal-globber.js
 import * as fs3 from "fs";
@@ -39901,10 +39932,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path20 from "path";
+import * as path21 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path16 from "path";
+import * as path17 from "path";
 import assert from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 function dirname4(p) {
@@ -39912,7 +39943,7 @@ function dirname4(p) {
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path16.dirname(p);
+  let result = path17.dirname(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -39949,7 +39980,7 @@ function ensureAbsoluteRoot(root2, itemPath) {
   assert(hasAbsoluteRoot(root2), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root2.endsWith("/") || IS_WINDOWS3 && root2.endsWith("\\")) {
   } else {
-    root2 += path16.sep;
+    root2 += path17.sep;
   }
   return root2 + itemPath;
 }
@@ -39983,10 +40014,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators2(p);
-  if (!p.endsWith(path16.sep)) {
+  if (!p.endsWith(path17.sep)) {
     return p;
   }
-  if (p === path16.sep) {
+  if (p === path17.sep) {
     return p;
   }
   if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
@@ -40054,7 +40085,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os7 from "os";
-import * as path19 from "path";
+import * as path20 from "path";
 import assert3 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -41277,11 +41308,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path17 = {
+var path18 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep4 = defaultPlatform === "win32" ? path17.win32.sep : path17.posix.sep;
+var sep4 = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
 minimatch.sep = sep4;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -42028,7 +42059,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path18 from "path";
+import * as path19 from "path";
 import assert2 from "assert";
 var IS_WINDOWS5 = process.platform === "win32";
 var Path = class {
@@ -42042,12 +42073,12 @@ var Path = class {
       assert2(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path18.sep);
+        this.segments = itemPath.split(path19.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname4(remaining);
         while (dir !== remaining) {
-          const basename5 = path18.basename(remaining);
+          const basename5 = path19.basename(remaining);
           this.segments.unshift(basename5);
           remaining = dir;
           dir = dirname4(remaining);
@@ -42065,7 +42096,7 @@ var Path = class {
           assert2(segment === dirname4(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert2(!segment.includes(path18.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert2(!segment.includes(path19.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -42076,12 +42107,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path18.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path19.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
     for (let i2 = 1; i2 < this.segments.length; i2++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path18.sep;
+        result += path19.sep;
       }
       result += this.segments[i2];
     }
@@ -42113,7 +42144,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path19.sep);
+    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path20.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -42137,8 +42168,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators2(itemPath);
-      if (!itemPath.endsWith(path19.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path19.sep}`;
+      if (!itemPath.endsWith(path20.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path20.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -42173,9 +42204,9 @@ var Pattern = class _Pattern {
     assert3(literalSegments.every((x, i2) => (x !== "." || i2 === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators2(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path19.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path20.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path19.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path20.sep}`)) {
       homedir2 = homedir2 || os7.homedir();
       assert3(homedir2, "Unable to determine HOME directory");
       assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -42251,8 +42282,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path27, level) {
-    this.path = path27;
+  constructor(path28, level) {
+    this.path = path28;
     this.level = level;
   }
 };
@@ -42419,7 +42450,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path20.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path21.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -42429,7 +42460,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs3.promises.readdir(item.path))).map((x) => new SearchState(path20.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs3.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -42532,7 +42563,7 @@ function create(patterns, options) {
 var semver = __toESM(require_semver2(), 1);
 import * as crypto2 from "crypto";
 import * as fs4 from "fs";
-import * as path21 from "path";
+import * as path22 from "path";
 import * as util from "util";
 
 // node_modules/@actions/cache/lib/internal/constants.js
@@ -42625,9 +42656,9 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path21.join(baseLocation, "actions", "temp");
+      tempDirectory = path22.join(baseLocation, "actions", "temp");
     }
-    const dest = path21.join(tempDirectory, crypto2.randomUUID());
+    const dest = path22.join(tempDirectory, crypto2.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
@@ -42649,7 +42680,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file = _c;
-        const relativeFile = path21.relative(workspace, file).replace(new RegExp(`\\${path21.sep}`, "g"), "/");
+        const relativeFile = path22.relative(workspace, file).replace(new RegExp(`\\${path22.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -47330,15 +47361,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path27 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path27.startsWith("/")) {
-      path27 = path27.substring(1);
+    let path28 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path28.startsWith("/")) {
+      path28 = path28.substring(1);
     }
-    if (isAbsoluteUrl(path27)) {
-      requestUrl = path27;
+    if (isAbsoluteUrl(path28)) {
+      requestUrl = path28;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path27);
+      requestUrl = appendPath(requestUrl, path28);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -47384,9 +47415,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path27 = pathToAppend.substring(0, searchStart);
+    const path28 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path27;
+    newPath = newPath + path28;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -50263,16 +50294,16 @@ var MatcherView = class {
    * @returns {string|undefined}
    */
   getCurrentTag() {
-    const path27 = this._matcher.path;
-    return path27.length > 0 ? path27[path27.length - 1].tag : void 0;
+    const path28 = this._matcher.path;
+    return path28.length > 0 ? path28[path28.length - 1].tag : void 0;
   }
   /**
    * Get current namespace.
    * @returns {string|undefined}
    */
   getCurrentNamespace() {
-    const path27 = this._matcher.path;
-    return path27.length > 0 ? path27[path27.length - 1].namespace : void 0;
+    const path28 = this._matcher.path;
+    return path28.length > 0 ? path28[path28.length - 1].namespace : void 0;
   }
   /**
    * Get current node's attribute value.
@@ -50280,9 +50311,9 @@ var MatcherView = class {
    * @returns {*}
    */
   getAttrValue(attrName) {
-    const path27 = this._matcher.path;
-    if (path27.length === 0) return void 0;
-    return path27[path27.length - 1].values?.[attrName];
+    const path28 = this._matcher.path;
+    if (path28.length === 0) return void 0;
+    return path28[path28.length - 1].values?.[attrName];
   }
   /**
    * Check if current node has an attribute.
@@ -50290,9 +50321,9 @@ var MatcherView = class {
    * @returns {boolean}
    */
   hasAttr(attrName) {
-    const path27 = this._matcher.path;
-    if (path27.length === 0) return false;
-    const current = path27[path27.length - 1];
+    const path28 = this._matcher.path;
+    if (path28.length === 0) return false;
+    const current = path28[path28.length - 1];
     return current.values !== void 0 && attrName in current.values;
   }
   /**
@@ -50318,18 +50349,18 @@ var MatcherView = class {
    * @returns {number}
    */
   getPosition() {
-    const path27 = this._matcher.path;
-    if (path27.length === 0) return -1;
-    return path27[path27.length - 1].position ?? 0;
+    const path28 = this._matcher.path;
+    if (path28.length === 0) return -1;
+    return path28[path28.length - 1].position ?? 0;
   }
   /**
    * Get current node's repeat counter (occurrence count of this tag name).
    * @returns {number}
    */
   getCounter() {
-    const path27 = this._matcher.path;
-    if (path27.length === 0) return -1;
-    return path27[path27.length - 1].counter ?? 0;
+    const path28 = this._matcher.path;
+    if (path28.length === 0) return -1;
+    return path28[path28.length - 1].counter ?? 0;
   }
   /**
    * Get current node's sibling index (alias for getPosition).
@@ -53578,11 +53609,11 @@ var NativeCRC64 = (() => {
       throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
     }
     var scriptDirectory = "";
-    function locateFile(path27) {
+    function locateFile(path28) {
       if (Module["locateFile"]) {
-        return Module["locateFile"](path27, scriptDirectory);
+        return Module["locateFile"](path28, scriptDirectory);
       }
-      return scriptDirectory + path27;
+      return scriptDirectory + path28;
     }
     var read_, readAsync, readBinary, setWindowTitle;
     function logExceptionOnExit(e) {
@@ -56578,9 +56609,9 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
    * @param request -
    */
   getCanonicalizedResourceString(request2) {
-    const path27 = getURLPath(request2.url) || "/";
+    const path28 = getURLPath(request2.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${this.factory.accountName}${path27}`;
+    canonicalizedResourceString += `/${this.factory.accountName}${path28}`;
     const queries = getURLQueries(request2.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -57062,9 +57093,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request2) {
-    const path27 = getURLPath(request2.url) || "/";
+    const path28 = getURLPath(request2.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path27}`;
+    canonicalizedResourceString += `/${options.accountName}${path28}`;
     const queries = getURLQueries(request2.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -71008,10 +71039,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path27 = urlParsed.pathname;
-  path27 = path27 || "/";
-  path27 = escape2(path27);
-  urlParsed.pathname = path27;
+  let path28 = urlParsed.pathname;
+  path28 = path28 || "/";
+  path28 = escape2(path28);
+  urlParsed.pathname = path28;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -71096,9 +71127,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path27 = urlParsed.pathname;
-  path27 = path27 ? path27.endsWith("/") ? `${path27}${name}` : `${path27}/${name}` : name;
-  urlParsed.pathname = path27;
+  let path28 = urlParsed.pathname;
+  path28 = path28 ? path28.endsWith("/") ? `${path28}${name}` : `${path28}/${name}` : name;
+  urlParsed.pathname = path28;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -79466,7 +79497,7 @@ function internalCacheTwirpClient(options) {
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path22 from "path";
+import * as path23 from "path";
 var __awaiter19 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve3) {
@@ -79537,13 +79568,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS8;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path22.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path22.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path22.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path23.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path23.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path23.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path22.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path22.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path23.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path23.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path22.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path23.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -79582,7 +79613,7 @@ function getWorkingDirectory() {
   return (_a2 = process.env["GITHUB_WORKSPACE"]) !== null && _a2 !== void 0 ? _a2 : process.cwd();
 }
 function quoteAbsolutePath(filePath) {
-  return `"${path22.resolve(filePath).replace(new RegExp(`\\${path22.sep}`, "g"), "/")}"`;
+  return `"${path23.resolve(filePath).replace(new RegExp(`\\${path23.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter19(this, void 0, void 0, function* () {
@@ -79612,7 +79643,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path22.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path23.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -79621,7 +79652,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path22.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path23.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS8 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -79674,7 +79705,7 @@ function extractTar(archivePath, compressionMethod) {
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
   return __awaiter19(this, void 0, void 0, function* () {
-    writeFileSync3(path22.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    writeFileSync3(path23.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
@@ -79825,7 +79856,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path23.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path24.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -79904,7 +79935,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path23.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path24.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -79972,7 +80003,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path23.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path24.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -80041,7 +80072,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path23.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path24.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -80124,7 +80155,7 @@ init_errors();
 // src/host/tools.ts
 init_errors();
 import { access as access3, constants as constants7 } from "node:fs/promises";
-import path24 from "node:path";
+import path25 from "node:path";
 var PACKAGE_OF = {
   "linux.uml": "user-mode-linux",
   uml_switch: "uml-utilities",
@@ -80138,10 +80169,10 @@ var PACKAGE_OF = {
 };
 var SEARCH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 async function which2(name) {
-  if (name.includes("/")) return await executable(name) ? path24.resolve(name) : void 0;
+  if (name.includes("/")) return await executable(name) ? path25.resolve(name) : void 0;
   const dirs = [...(process.env.PATH ?? "").split(":").filter(Boolean), ...SEARCH];
   for (const dir of dirs) {
-    const candidate = path24.join(dir, name);
+    const candidate = path25.join(dir, name);
     if (await executable(candidate)) return candidate;
   }
   return void 0;
@@ -80155,7 +80186,7 @@ async function executable(file) {
 async function requireTool(name, why) {
   const found = await which2(name);
   if (found) return found;
-  const pkg = PACKAGE_OF[path24.basename(name)];
+  const pkg = PACKAGE_OF[path25.basename(name)];
   throw new UmlenvError(
     `${name} was not found; umlenv needs it ${why}`,
     pkg ? `install it with: apt-get install ${pkg}` : `install ${name} or put it on PATH`
@@ -80170,8 +80201,8 @@ async function packImage(store, key, dir) {
   const stored = (await store.list()).find((i2) => i2.key === key);
   if (!stored) throw new UmlenvError(`image ${key} is not in ${store.dir}`, "build it first");
   const { file, usedBytes: _used, lastUsed: _last, ...meta } = stored;
-  const st = await stat4(file, { bigint: true });
-  await execa("zstd", ["-q", "-T0", "-f", file, "-o", path25.join(dir, IMAGE)]);
+  const st = await stat5(file, { bigint: true });
+  await execa("zstd", ["-q", "-T0", "-f", file, "-o", path26.join(dir, IMAGE)]);
   const entry = {
     format: 1,
     meta,
@@ -80179,10 +80210,10 @@ async function packImage(store, key, dir) {
     mtimeNs: st.mtimeNs.toString(),
     usedBytes: Number(st.blocks * 512n)
   };
-  await writeFile5(path25.join(dir, ENTRY), JSON.stringify(entry, null, 2) + "\n");
+  await writeFile5(path26.join(dir, ENTRY), JSON.stringify(entry, null, 2) + "\n");
 }
 async function unpackImage(store, key, dir, log2) {
-  const entry = JSON.parse(await readFile5(path25.join(dir, ENTRY), "utf8"));
+  const entry = JSON.parse(await readFile5(path26.join(dir, ENTRY), "utf8"));
   if (entry.format !== 1 || entry.meta?.key !== key) {
     throw new UmlenvError(
       `the cache entry in ${dir} is not image ${key} in format 1`,
@@ -80195,9 +80226,9 @@ async function unpackImage(store, key, dir, log2) {
     await store.checkSpace(entry.usedBytes + 2 ** 26);
     const scratch = await store.scratch(key);
     try {
-      const file = path25.join(scratch, "image.ext4");
-      await execa("zstd", ["-q", "-d", "--sparse", "-f", path25.join(dir, IMAGE), "-o", file]);
-      const { size } = await stat4(file);
+      const file = path26.join(scratch, "image.ext4");
+      await execa("zstd", ["-q", "-d", "--sparse", "-f", path26.join(dir, IMAGE), "-o", file]);
+      const { size } = await stat5(file);
       if (size !== entry.size) {
         throw new UmlenvError(
           `image ${key} from the cache has ${size} bytes, its entry says ${entry.size}`,
@@ -80207,7 +80238,7 @@ async function unpackImage(store, key, dir, log2) {
       await setMtime(file, entry.mtimeNs);
       await store.publish(entry.meta, file);
     } finally {
-      await rm6(scratch, { recursive: true, force: true });
+      await rm7(scratch, { recursive: true, force: true });
     }
   });
 }
@@ -80226,16 +80257,16 @@ var DirectoryImageCache = class {
   store;
   log;
   async restore(key) {
-    const dir = path25.join(this.root, key);
-    if (!await exists2(path25.join(dir, ENTRY))) return false;
+    const dir = path26.join(this.root, key);
+    if (!await exists3(path26.join(dir, ENTRY))) return false;
     await unpackImage(this.store, key, dir, this.log);
     return true;
   }
   // Packed beside the entry and renamed into place, so a reader never sees half an entry.
   async save(key) {
-    const dir = path25.join(this.root, key);
-    if (await exists2(dir)) return;
-    const tmp = path25.join(this.root, `.tmp-${key}-${process.pid}`);
+    const dir = path26.join(this.root, key);
+    if (await exists3(dir)) return;
+    const tmp = path26.join(this.root, `.tmp-${key}-${process.pid}`);
     await mkdir3(tmp, { recursive: true });
     try {
       await packImage(this.store, key, tmp);
@@ -80243,7 +80274,7 @@ var DirectoryImageCache = class {
         if (error2.code !== "EEXIST" && error2.code !== "ENOTEMPTY") throw error2;
       });
     } finally {
-      await rm6(tmp, { recursive: true, force: true });
+      await rm7(tmp, { recursive: true, force: true });
     }
   }
 };
@@ -80263,23 +80294,23 @@ var GitHubImageCache = class _GitHubImageCache {
     return `umlenv-image-${process.arch}-${key}`;
   }
   transferDir(key) {
-    return path25.join(this.tempRoot, "umlenv-image-cache", key);
+    return path26.join(this.tempRoot, "umlenv-image-cache", key);
   }
   async restore(key) {
     const dir = this.transferDir(key);
-    await rm6(dir, { recursive: true, force: true });
+    await rm7(dir, { recursive: true, force: true });
     try {
       const hit = await this.service.restoreCache([dir], _GitHubImageCache.cacheKey(key));
-      if (!hit || !await exists2(path25.join(dir, ENTRY))) return false;
+      if (!hit || !await exists3(path26.join(dir, ENTRY))) return false;
       await unpackImage(this.store, key, dir, this.log);
       return true;
     } finally {
-      await rm6(dir, { recursive: true, force: true });
+      await rm7(dir, { recursive: true, force: true });
     }
   }
   async save(key) {
     const dir = this.transferDir(key);
-    await rm6(dir, { recursive: true, force: true });
+    await rm7(dir, { recursive: true, force: true });
     await mkdir3(dir, { recursive: true });
     try {
       await packImage(this.store, key, dir);
@@ -80288,7 +80319,7 @@ var GitHubImageCache = class _GitHubImageCache {
           "GitHub's cache service did not store it (its reason is in the line above)"
         );
     } finally {
-      await rm6(dir, { recursive: true, force: true });
+      await rm7(dir, { recursive: true, force: true });
     }
   }
 };
@@ -80296,8 +80327,8 @@ function gitHubCacheAvailable() {
   const check = isFeatureAvailable;
   return typeof check === "function" ? check() : true;
 }
-async function exists2(file) {
-  return stat4(file).then(
+async function exists3(file) {
+  return stat5(file).then(
     () => true,
     () => false
   );
@@ -80319,12 +80350,13 @@ var run = promisify5(execFile);
 init_paths();
 var SOURCE_PACKAGE = "linux-source-6.1";
 var SOURCE_TARBALL = `/usr/src/${SOURCE_PACKAGE}.tar.xz`;
+var BUILD_SPACE = 1536 * 2 ** 20;
 
 // src/action/cache.ts
 function remoteCache(enabled2, store, log2) {
   if (!enabled2) return void 0;
   const dir = process.env.UMLENV_ACTION_CACHE_DIR;
-  if (dir) return new DirectoryImageCache(path26.resolve(dir), store, log2);
+  if (dir) return new DirectoryImageCache(path27.resolve(dir), store, log2);
   if (gitHubCacheAvailable()) return new GitHubImageCache(store, log2);
   log2.info("GitHub's cache service is not available to this job: images are kept on this box only");
   return void 0;
@@ -80481,7 +80513,7 @@ async function post() {
   } catch (error2) {
     teardownError = error2;
   }
-  if (saved.wrapperDir) await rm7(saved.wrapperDir, { recursive: true, force: true });
+  if (saved.wrapperDir) await rm8(saved.wrapperDir, { recursive: true, force: true });
   const store = new ImageStore();
   const built = [];
   for (const key of saved.missingImages ?? []) if (await store.has(key)) built.push(key);

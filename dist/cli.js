@@ -9,7 +9,7 @@ import {
   listEnvDirs,
   readState,
   request
-} from "./chunks/chunk-AVK6SH7S.js";
+} from "./chunks/chunk-EM4HQGYS.js";
 import {
   mib
 } from "./chunks/chunk-67RI6UJH.js";
@@ -3521,7 +3521,7 @@ function addImageCommands(cli, logger, configOption) {
     const [{ loadConfig }, { ensureImages, resolveImages }, { ImageStore }] = await Promise.all([
       import("./chunks/load-RHNYSCJL.js"),
       import("./chunks/ensure-MKQFQQJO.js"),
-      import("./chunks/store-FR5CJ2X4.js")
+      import("./chunks/store-ISJMU6E7.js")
     ]);
     const config = await loadConfig(o.file);
     for (const n of names) {
@@ -3541,7 +3541,7 @@ function addImageCommands(cli, logger, configOption) {
 `);
   });
   image.command("ls").description("list cached images").action(async () => {
-    const { ImageStore } = await import("./chunks/store-FR5CJ2X4.js");
+    const { ImageStore } = await import("./chunks/store-ISJMU6E7.js");
     const images = await new ImageStore().list();
     table(
       ["KEY", "NAME", "SUITE", "DISK", "LAST USED"],
@@ -3557,7 +3557,7 @@ function addImageCommands(cli, logger, configOption) {
   image.command("prune").description("remove cached images not used recently and not used by a live environment").addOption(
     new Option("--older-than <duration>", "remove images last used before this").default(14 * 864e5, "14d").argParser(parseDuration)
   ).option("--all", "remove every image no live environment uses").action(async (o) => {
-    const { ImageStore } = await import("./chunks/store-FR5CJ2X4.js");
+    const { ImageStore } = await import("./chunks/store-ISJMU6E7.js");
     const store = new ImageStore();
     const inUse = /* @__PURE__ */ new Set();
     for (const dir of await listEnvDirs()) {
@@ -3590,7 +3590,7 @@ function program2() {
   ).argument("[machines...]", "start only these machines and those they depend on").addOption(configOption()).addOption(envOption()).addOption(
     new Option("--ttl <duration>", "tear the environment down after this long").default(6 * 36e5, "6h").argParser(parseDuration)
   ).action(async (machines, o) => {
-    const { up } = await import("./chunks/up-ZGM6NUO5.js");
+    const { up } = await import("./chunks/up-PV3ISVBA.js");
     const { state } = await up({
       configFile: o.file,
       envId: o.env,
@@ -3602,13 +3602,13 @@ function program2() {
 `);
   });
   cli.command("down").description("stop every machine and remove everything the environment created").addOption(envOption()).action(async (o) => {
-    const { down } = await import("./chunks/down-E6PS33YR.js");
+    const { down } = await import("./chunks/down-4OU72T5Z.js");
     const id = environmentId(o.env);
     if (!await down(id, logger())) logger().info(`environment ${id} is not up; nothing to do`);
   });
   cli.command("ps").description("list the machines of an environment, or every environment with --all").addOption(envOption()).option("-a, --all", "list every environment on this host").option("--json", "print JSON").action(async (o) => {
     if (o.all) return listEnvironments(o.json);
-    const { liveEnvironment } = await import("./chunks/exec-RG7US4EG.js");
+    const { liveEnvironment } = await import("./chunks/exec-OT4C6PQQ.js");
     const { dir } = await liveEnvironment(environmentId(o.env));
     const [status] = await request(dir, {
       op: "status"
@@ -3625,7 +3625,7 @@ function program2() {
     );
   });
   cli.command("exec").description("run a command in a machine; its exit code becomes ours").addOption(envOption()).option("-e, --env-var <KEY=VALUE...>", "set an environment variable for the command").option("-w, --workdir <dir>", "working directory in the guest").option("-i, --interactive", "forward stdin even when it is a terminal").argument("<machine>").argument("<command...>").passThroughOptions().action(async (machine, argv, o) => {
-    const { execIn } = await import("./chunks/exec-RG7US4EG.js");
+    const { execIn } = await import("./chunks/exec-OT4C6PQQ.js");
     process.exitCode = await execIn({
       envId: environmentId(o.env),
       machine,
@@ -3643,7 +3643,7 @@ function program2() {
         "umlenv shell needs a terminal on stdin",
         'use umlenv exec MACHINE -- sh -c "\u2026" in scripts'
       );
-    const { execIn } = await import("./chunks/exec-RG7US4EG.js");
+    const { execIn } = await import("./chunks/exec-OT4C6PQQ.js");
     const { rows = 24, columns = 80 } = process.stdout;
     process.stdin.setRawMode(true);
     try {
@@ -3696,7 +3696,7 @@ function program2() {
     process.stdout.write(await readFile(plan.consoleLog));
   });
   cli.command("port").description("print the host address that forwards to a guest port").addOption(envOption()).argument("<machine>").argument("<guest-port>").action(async (machine, guestPort, o) => {
-    const { liveEnvironment } = await import("./chunks/exec-RG7US4EG.js");
+    const { liveEnvironment } = await import("./chunks/exec-OT4C6PQQ.js");
     const { state } = await liveEnvironment(environmentId(o.env));
     const plan = state.machines.find((m) => m.name === machine);
     if (!plan)
@@ -3718,7 +3718,7 @@ function program2() {
   cli.command("gc").description(
     "finish the teardown of environments whose owner died or whose time to live passed"
   ).action(async () => {
-    const { gc } = await import("./chunks/down-E6PS33YR.js");
+    const { gc } = await import("./chunks/down-4OU72T5Z.js");
     const collected = await gc(logger());
     logger().info(
       collected.length ? `collected ${collected.length} environment(s)` : "nothing to collect"
@@ -3729,7 +3729,7 @@ function program2() {
   cli.command("kernel").description("the minimal UML kernel").command("build").description(
     "build umlenv's minimal UML kernel from Debian's source, once per source and config"
   ).action(async () => {
-    const { buildKernel } = await import("./chunks/build-JCUEZWRF.js");
+    const { buildKernel } = await import("./chunks/build-SGLTLDEF.js");
     process.stdout.write(`${await buildKernel(logger())}
 `);
   });
@@ -3738,7 +3738,7 @@ function program2() {
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + "\n");
   });
   cli.command("__supervise", { hidden: true }).argument("<dir>").action(async (dir) => {
-    const { supervise } = await import("./chunks/supervisor-2RKCZX3K.js");
+    const { supervise } = await import("./chunks/supervisor-UWDYRQB2.js");
     await supervise(path.resolve(dir));
   });
   return cli;

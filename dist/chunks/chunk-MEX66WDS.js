@@ -1,7 +1,10 @@
 import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
 import {
-  require_proper_lockfile
-} from "./chunk-UVKT6WZW.js";
+  freeBytes,
+  require_proper_lockfile,
+  scratchDir,
+  sweepScratch
+} from "./chunk-MPVBSXOT.js";
 import {
   cacheDir
 } from "./chunk-G3XLIV3Y.js";
@@ -14,7 +17,7 @@ import {
 
 // src/image/store.ts
 var import_proper_lockfile = __toESM(require_proper_lockfile(), 1);
-import { mkdir, readFile, readdir, rm, statfs, utimes, writeFile, stat } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, utimes, writeFile, stat } from "node:fs/promises";
 import path from "node:path";
 var ImageStore = class {
   dir;
@@ -102,33 +105,17 @@ var ImageStore = class {
   }
   // A scratch directory on the cache's own file system, so publishing is a rename.
   async scratch(key) {
-    const dir = path.join(this.dir, `.build-${key}-${process.pid}`);
+    const dir = scratchDir(this.dir, key);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     return dir;
   }
   /** Removes scratch directories of builds whose process is gone. */
-  async sweepScratch() {
-    const entries = await readdir(this.dir).catch(() => []);
-    for (const e of entries) {
-      const m = /^\.build-.+-(\d+)$/.exec(e);
-      if (m && !await stat(`/proc/${m[1]}`).then(
-        () => true,
-        () => false
-      )) {
-        await rm(path.join(this.dir, e), { recursive: true, force: true });
-      }
-    }
+  sweepScratch() {
+    return sweepScratch(this.dir);
   }
   async checkSpace(needBytes) {
-    let dir = this.dir;
-    while (!await stat(dir).then(
-      () => true,
-      () => false
-    ))
-      dir = path.dirname(dir);
-    const fs = await statfs(dir);
-    const free = fs.bavail * fs.bsize;
+    const free = await freeBytes(this.dir);
     if (free < needBytes) {
       throw new UmlenvError(
         `not enough disk space to build an image in ${this.dir}: ${Math.floor(free / 2 ** 20)} MiB free, about ${Math.ceil(needBytes / 2 ** 20)} MiB needed`,

@@ -7,8 +7,11 @@ import {
   seconds
 } from "./chunk-4POBWK4H.js";
 import {
-  require_proper_lockfile
-} from "./chunk-UVKT6WZW.js";
+  freeBytes,
+  require_proper_lockfile,
+  scratchDir,
+  sweepScratch
+} from "./chunk-MPVBSXOT.js";
 import {
   execa
 } from "./chunk-KKVC5PX3.js";
@@ -53,6 +56,7 @@ function configMismatches(fragment, final) {
 // src/kernel/build.ts
 var SOURCE_PACKAGE = "linux-source-6.1";
 var SOURCE_TARBALL = `/usr/src/${SOURCE_PACKAGE}.tar.xz`;
+var BUILD_SPACE = 1536 * 2 ** 20;
 function kernelsDir() {
   return path.join(cacheDir(), "kernels");
 }
@@ -97,10 +101,18 @@ async function buildKernel(log) {
     update: 2e3,
     retries: { retries: 1200, factor: 1, minTimeout: 1e3, maxTimeout: 1e3 }
   });
-  const scratch = path.join(kernelsDir(), `.build-${key}-${process.pid}`);
+  const scratch = scratchDir(kernelsDir(), key);
   try {
     const again = await cachedKernel();
     if (again) return again;
+    await sweepScratch(kernelsDir());
+    const free = await freeBytes(kernelsDir());
+    if (free < BUILD_SPACE) {
+      throw new UmlenvError(
+        `not enough disk space to build the minimal kernel in ${kernelsDir()}: ${Math.floor(free / 2 ** 20)} MiB free, about ${BUILD_SPACE / 2 ** 20} MiB needed while it builds`,
+        "free disk space (umlenv image prune removes unused images), or set UMLENV_CACHE_DIR to a larger file system"
+      );
+    }
     const t0 = Date.now();
     log.info(`Building the minimal UML kernel ${key} (once; about 4 minutes on 2 cores)\u2026`);
     await rm(scratch, { recursive: true, force: true });

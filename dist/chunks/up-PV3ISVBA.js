@@ -1,13 +1,13 @@
 import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
 import {
   gc
-} from "./chunk-4EEI723A.js";
+} from "./chunk-GVKFPLGF.js";
 import {
   macFor
 } from "./chunk-WETKVUDH.js";
 import {
   runUndos
-} from "./chunk-GLG4RYIR.js";
+} from "./chunk-FIZU24XG.js";
 import {
   environmentId
 } from "./chunk-MNWMIXAU.js";
@@ -19,7 +19,7 @@ import {
   readState,
   sleep,
   writeState
-} from "./chunk-AVK6SH7S.js";
+} from "./chunk-EM4HQGYS.js";
 import {
   ConfigError,
   loadConfig
@@ -32,11 +32,11 @@ import {
 } from "./chunk-MTEVWNGF.js";
 import {
   ImageStore
-} from "./chunk-FQJRACKF.js";
+} from "./chunk-MEX66WDS.js";
 import {
   SOURCE_PACKAGE,
   cachedKernel
-} from "./chunk-O5HV7KDD.js";
+} from "./chunk-DDSF2BEA.js";
 import {
   requireTool
 } from "./chunk-IF45U7AT.js";
@@ -48,7 +48,7 @@ import {
 } from "./chunk-4POBWK4H.js";
 import {
   require_proper_lockfile
-} from "./chunk-UVKT6WZW.js";
+} from "./chunk-MPVBSXOT.js";
 import {
   broadcast,
   formatAddress,

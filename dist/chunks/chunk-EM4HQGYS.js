@@ -198,16 +198,20 @@ async function waitGone(ref, timeoutMs) {
   }
   return !await isAlive(ref);
 }
-async function findByArgument(marker) {
-  const found = [];
-  for (const entry of await readdir2("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = (await readFile2(`/proc/${entry}/cmdline`, "utf8")).split("\0");
-      if (args.includes(marker)) found.push(Number(entry));
-    } catch {
-    }
-  }
+async function findByArguments(markers) {
+  const found = new Map(markers.map((m) => [m, []]));
+  const entries = (await readdir2("/proc")).filter((e) => /^\d+$/.test(e));
+  await Promise.all(
+    entries.map(async (entry) => {
+      let args;
+      try {
+        args = (await readFile2(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+      } catch {
+        return;
+      }
+      for (const marker of new Set(args)) found.get(marker)?.push(Number(entry));
+    })
+  );
   return found;
 }
 function sleep(ms) {
@@ -234,6 +238,6 @@ export {
   isAlive,
   killRef,
   waitGone,
-  findByArgument,
+  findByArguments,
   sleep
 };

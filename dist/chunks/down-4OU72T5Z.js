@@ -1,11 +1,15 @@
 import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
 import {
-  ImageStore
-} from "./chunk-FQJRACKF.js";
-import "./chunk-UVKT6WZW.js";
+  down,
+  gc
+} from "./chunk-GVKFPLGF.js";
+import "./chunk-FIZU24XG.js";
+import "./chunk-EM4HQGYS.js";
+import "./chunk-4POBWK4H.js";
 import "./chunk-G3XLIV3Y.js";
 import "./chunk-CRDCTHBJ.js";
 import "./chunk-GYJEAFSS.js";
 export {
-  ImageStore
+  down,
+  gc
 };

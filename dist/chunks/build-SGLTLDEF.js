@@ -5,11 +5,11 @@ import {
   cachedKernel,
   kernelKey,
   kernelsDir
-} from "./chunk-O5HV7KDD.js";
+} from "./chunk-DDSF2BEA.js";
 import "./chunk-IF45U7AT.js";
 import "./chunk-LOTG6VG2.js";
 import "./chunk-4POBWK4H.js";
-import "./chunk-UVKT6WZW.js";
+import "./chunk-MPVBSXOT.js";
 import "./chunk-KKVC5PX3.js";
 import "./chunk-G3XLIV3Y.js";
 import "./chunk-CRDCTHBJ.js";

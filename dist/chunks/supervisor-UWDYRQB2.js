@@ -5,7 +5,7 @@ import {
 } from "./chunk-WETKVUDH.js";
 import {
   runUndos
-} from "./chunk-GLG4RYIR.js";
+} from "./chunk-FIZU24XG.js";
 import {
   Connection,
   FrameDecoder,
@@ -21,7 +21,7 @@ import {
   sleep,
   spawnedRef,
   waitGone
-} from "./chunk-AVK6SH7S.js";
+} from "./chunk-EM4HQGYS.js";
 import {
   fixedLayoutAllowed,
   jailed,
@@ -562,7 +562,7 @@ async function startEnvironment(writer, log) {
     return result;
   };
   if (net3.tap) {
-    const { applyRules, firewallRules, ruleTag } = await import("./firewall-AWHF2KVW.js");
+    const { applyRules, firewallRules, ruleTag } = await import("./firewall-FQ6FSZKS.js");
     const { createTap, useForwarding } = await import("./hostlink-NC3LNW5U.js");
     const tap = net3.tap;
     const subnet = parseSubnet(net3.subnet);

@@ -4,7 +4,7 @@ import {
   envDir,
   isAlive,
   readState
-} from "./chunk-AVK6SH7S.js";
+} from "./chunk-EM4HQGYS.js";
 import "./chunk-G3XLIV3Y.js";
 import {
   UmlenvError

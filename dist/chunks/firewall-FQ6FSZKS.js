@@ -63,18 +63,18 @@ function insertScript(tag, rules) {
   );
 }
 async function removeRules(tag) {
-  const tables = [];
-  for (const table of ["filter", "nat"]) {
-    const { stdout } = await execa("iptables-save", ["-t", table]);
-    tables.push([table, deleteLines(stdout, tag)]);
-  }
-  await restore(script(tables));
+  const { stdout } = await execa("iptables-save");
+  await restore(script([...deleteLines(stdout, tag)]));
 }
 function deleteLines(dump, tag) {
-  return dump.split("\n").filter((line) => {
+  const tables = /* @__PURE__ */ new Map();
+  let table;
+  for (const line of dump.split("\n")) {
+    if (line.startsWith("*")) tables.set(line.slice(1).trim(), table = []);
     const words = line.split(/\s+/).map((w) => w.replace(/^"(.*)"$/, "$1"));
-    return words[0] === "-A" && words.includes(tag);
-  }).map((line) => `-D${line.slice(2)}`);
+    if (words[0] === "-A" && words.includes(tag)) table?.push(`-D${line.slice(2)}`);
+  }
+  return tables;
 }
 function script(tables) {
   return tables.filter(([, lines]) => lines.length).map(([table, lines]) => `*${table}

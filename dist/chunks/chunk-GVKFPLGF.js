@@ -1,7 +1,7 @@
 import { createRequire as __umlenvRequire } from 'node:module'; const require = __umlenvRequire(import.meta.url);
 import {
   runUndos
-} from "./chunk-GLG4RYIR.js";
+} from "./chunk-FIZU24XG.js";
 import {
   envDir,
   isAlive,
@@ -10,7 +10,7 @@ import {
   readState,
   request,
   waitGone
-} from "./chunk-AVK6SH7S.js";
+} from "./chunk-EM4HQGYS.js";
 import {
   seconds
 } from "./chunk-4POBWK4H.js";
