@@ -36,7 +36,7 @@ const USAGE = `usage: npm run bench -- [--runs N] [--skip-cold] [--only SECTION,
                image builds), api-frontend, kernels (both kernels, 1 to 20 machines)
   --skip-cold  skip the cold image build, plain debootstrap, the api-frontend cold up and
                its machines made by hand (three debootstraps: several minutes), and the
-               minimal kernel's rows when it is not built yet (its build: 7-18 minutes)
+               minimal kernel's rows when it is not built yet (its build: 3-10 minutes)
   --json-only  print the JSON result on stdout instead of the table
 `;
 

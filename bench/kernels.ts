@@ -101,7 +101,7 @@ export async function prepareKernel(
     if (kernel !== 'minimal' || !NOT_BUILT.test((error as Error).message)) throw error;
   }
   if (skipCold) return { skipped: 'not built, skipped (--skip-cold)' };
-  progress('no minimal kernel is built: umlenv kernel build (about 4-10 minutes)…');
+  progress('no minimal kernel is built: umlenv kernel build (about 3-10 minutes)…');
   const [buildSeconds] = await timed(() => umlenvLines(['kernel', 'build']));
   progress(`umlenv kernel build: ${buildSeconds.toFixed(0)} s`);
   return { kernelFile: (await probe()).kernelFile, buildSeconds };

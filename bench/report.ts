@@ -409,7 +409,7 @@ export function renderTable(r: Results): string {
     : [];
   const rows: Row[] = [...classic, ...example];
   const lines = rows.length ? table([['measurement', 'value', 'target', 'result'], ...rows]) : [];
-  const notes = [`medians of ${r.options.runs} runs; image ${r.image?.key ?? '?'}`];
+  const notes = [`medians of ${r.options.runs} runs${r.image ? `; image ${r.image.key}` : ''}`];
   notes.push(`${r.host.cpus} CPUs, host kernel ${r.host.release}, node ${r.host.node}`);
   notes.push(
     "umlenv up/down of the three-machine example run in the bench's own network namespace (ip netns exec), for its tap device and NAT rules",
